@@ -1,0 +1,291 @@
+"""The Zoho CRM HTTP client shared by the tap and the target.
+
+One `requests.Session`, one token, at most `max_concurrency` requests in flight, retries with
+exponential backoff and jitter on 429/5xx/dropped connections, one refresh-and-retry on
+`INVALID_TOKEN`, errors carrying Zoho's code and message, and a count of calls per endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import backoff
+import requests
+from requests.adapters import HTTPAdapter
+
+from tap_zoho_territories.auth import TokenManager
+from tap_zoho_territories.errors import (
+    ACCESS_CODES,
+    ZohoAccessError,
+    ZohoAPIError,
+    ZohoBudgetExhausted,
+    ZohoRetriesExhausted,
+)
+from tap_zoho_territories.settings import ConnectionSettings
+
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+RETRY_AFTER_CAP = 300.0
+TOKEN_ENDPOINT = "POST /oauth/v2/token"
+
+
+@dataclass
+class Answer:
+    """One HTTP answer: the status and the parsed JSON body (None for 204/304)."""
+
+    status: int
+    body: dict[str, Any] | None
+
+
+@dataclass
+class Page:
+    """One page of a list endpoint."""
+
+    records: list[dict[str, Any]]
+    more: bool
+    number: int
+
+
+class CallStats:
+    """Thread-safe counts of calls per endpoint, retries and credits."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+        self.retries = 0
+        self.credits = 0
+
+    def reserve_credit(self, budget: int | None) -> None:
+        """Count one credit, or raise if that would pass the budget."""
+        with self._lock:
+            if budget is not None and self.credits >= budget:
+                raise ZohoBudgetExhausted(budget)
+            self.credits += 1
+
+    def count(self, endpoint: str, *, retry: bool = False) -> None:
+        """Count one request sent to `endpoint`."""
+        with self._lock:
+            self.calls[endpoint] += 1
+            if retry:
+                self.retries += 1
+
+    @property
+    def api_calls(self) -> int:
+        """API calls made, the token endpoint excluded."""
+        return sum(n for key, n in self.calls.items() if key != TOKEN_ENDPOINT)
+
+    def summary(self) -> str:
+        """One line per endpoint, most used first."""
+        lines = [
+            f"Zoho API calls: {self.api_calls} (retries {self.retries}, credits {self.credits}, "
+            f"token refreshes {self.calls[TOKEN_ENDPOINT]})"
+        ]
+        lines += [f"  {n:>7}  {key}" for key, n in self.calls.most_common()]
+        return "\n".join(lines)
+
+
+def _scopes_hint(template: str, method: str) -> str:
+    """The OAuth scope a template needs, for messages (zoho-api.md §2)."""
+    op = "READ" if method == "GET" else "ALL"
+    if template.startswith("/settings/territories/actions/associated_users_count"):
+        return "ZohoCRM.settings.territories.ALL and ZohoCRM.users.ALL"
+    if template.startswith("/settings/territories"):
+        extra = " and ZohoCRM.users." + op if "/users" in template else ""
+        return f"ZohoCRM.settings.territories.{op}{extra}"
+    if template.startswith("/settings/user_groups"):
+        return f"ZohoCRM.settings.user_groups.{op}"
+    if "/territories" in template:
+        return f"ZohoCRM.users.{op} and ZohoCRM.settings.territories.{op}"
+    return f"ZohoCRM.users.{op}"
+
+
+class ZohoClient:
+    """Calls Zoho CRM's REST API; safe to share between threads."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        logger: logging.Logger,
+        *,
+        user_agent: str = "tap-zoho-territories",
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.logger = logger
+        self.stats = CallStats()
+        self._sleep = sleep
+        self._slots = threading.BoundedSemaphore(settings.max_concurrency)
+        self.session = requests.Session()
+        adapter = HTTPAdapter(
+            pool_connections=4, pool_maxsize=settings.max_concurrency + 2, max_retries=0
+        )
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers["User-Agent"] = user_agent
+        self.tokens = TokenManager(
+            settings,
+            self.session,
+            logger,
+            on_refresh=lambda: self.stats.count(TOKEN_ENDPOINT),
+            sleep=sleep,
+        )
+
+    def url(self, template: str, path: Mapping[str, str] | None = None) -> str:
+        """The full URL of an endpoint template such as `/settings/territories/{id}/users`."""
+        return (
+            f"{self.tokens.api_domain()}/crm/{self.settings.api_version}"
+            f"{template.format(**(path or {}))}"
+        )
+
+    def request(
+        self,
+        method: str,
+        template: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        envelope: str | None = None,
+    ) -> Answer:
+        """Send one call, retrying what is worth retrying.
+
+        A 4xx whose body is a per-item array under `envelope` (a write whose items all failed)
+        is returned, not raised: the caller reads each item.
+        """
+        endpoint = f"{method} {template}"
+        attempts = self.settings.max_retries + 1
+        last = ""
+        token_retried = False
+        attempt = 0
+        while attempt < attempts:
+            attempt += 1
+            self.stats.reserve_credit(self.settings.api_credit_budget)
+            token = self.tokens.token()
+            self.stats.count(endpoint, retry=attempt > 1)
+            try:
+                with self._slots:
+                    response = self.session.request(
+                        method,
+                        self.url(template, path),
+                        params=params,
+                        json=json,
+                        headers={**(headers or {}), "Authorization": f"Zoho-oauthtoken {token}"},
+                        timeout=self.settings.request_timeout,
+                    )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last = f"{type(exc).__name__} (connection dropped or timed out)"
+                self._backoff(endpoint, attempt, attempts, last, None)
+                continue
+            status = response.status_code
+            if status in (204, 304):
+                return Answer(status, None)
+            body = self._json(response)
+            if status < 400 or (envelope and isinstance(body.get(envelope), list)):
+                return Answer(status, body)
+            code = str(body.get("code") or f"HTTP_{status}")
+            message = str(body.get("message") or response.reason or "")
+            if code == "INVALID_TOKEN" or (status == 401 and code == "HTTP_401"):
+                self.tokens.invalidate(token)
+                if not token_retried:
+                    # One immediate refresh and retry; later rejections count as attempts.
+                    token_retried = True
+                    attempt -= 1
+                    continue
+                last = f"HTTP {status} {code}: {message}"
+                self._backoff(endpoint, attempt, attempts, last, None)
+                continue
+            if status == 429 or status >= 500:
+                last = f"HTTP {status} {code}: {message}"
+                self._backoff(endpoint, attempt, attempts, last, response)
+                continue
+            error_class = ZohoAccessError if code in ACCESS_CODES else ZohoAPIError
+            kwargs = {"scopes": _scopes_hint(template, method)} if code in ACCESS_CODES else {}
+            raise error_class(endpoint, status, code, message, body.get("details"), **kwargs)
+        raise ZohoRetriesExhausted(endpoint, attempts, last)
+
+    def get_page(
+        self,
+        template: str,
+        envelope: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        page: int = 1,
+        per_page: int | None = None,
+    ) -> Page:
+        """One page of a list endpoint; 204/304 is an empty last page."""
+        query = dict(params or {})
+        if per_page is not None:
+            query.update(page=page, per_page=per_page)
+        answer = self.request("GET", template, path=path, params=query, headers=headers)
+        if answer.body is None:
+            return Page([], more=False, number=page)
+        records = answer.body.get(envelope) or []
+        info = answer.body.get("info") or {}
+        more = bool(info.get("more_records")) and per_page is not None and bool(records)
+        return Page(list(records), more=more, number=page)
+
+    def iter_pages(
+        self,
+        template: str,
+        envelope: str,
+        *,
+        per_page: int | None,
+        path: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[Page]:
+        """Every page of a list endpoint, one after another."""
+        number = 1
+        while True:
+            page = self.get_page(
+                template,
+                envelope,
+                path=path,
+                params=params,
+                headers=headers,
+                page=number,
+                per_page=per_page,
+            )
+            yield page
+            if not page.more:
+                return
+            number += 1
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.session.close()
+
+    def _json(self, response: requests.Response) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+
+    def _backoff(
+        self,
+        endpoint: str,
+        attempt: int,
+        attempts: int,
+        last: str,
+        response: requests.Response | None,
+    ) -> None:
+        if attempt >= attempts:
+            return
+        wait = backoff.full_jitter(min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
+        retry_after = response.headers.get("Retry-After") if response is not None else None
+        if retry_after and retry_after.strip().isdigit():
+            wait = min(float(retry_after), RETRY_AFTER_CAP)
+        self.logger.warning(
+            "%s: %s; retry %d of %d in %.1f s.", endpoint, last, attempt, attempts - 1, wait
+        )
+        self._sleep(wait)

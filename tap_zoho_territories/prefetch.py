@@ -1,0 +1,192 @@
+"""Fetching pages ahead of the one thread that writes Singer messages.
+
+The SDK syncs streams, and each parent's children, one after another on one thread. Here every
+HTTP page is a task on a pool of `max_concurrency` workers; the writer thread only reads pages
+that are (usually) already there, in the API's order. Memory stays bounded: a list endpoint runs
+at most `ahead` pages in front of its reader, and at most `window` child partitions are started
+before the writer reaches them. The most urgent task (the stream being written, then the next
+ones) runs first.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from collections import deque
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any
+
+from tap_zoho_territories.client import Page
+
+Priority = tuple[int, ...]
+
+
+class Scheduler:
+    """A fixed pool of worker threads running tasks lowest-priority-value first."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._heap: list[tuple[Priority, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._threads: list[threading.Thread] = []
+        self._closed = False
+
+    def submit(self, priority: Priority, task: Callable[[], None]) -> None:
+        """Queue `task`; it must not raise (errors are the task's to record)."""
+        with self._cond:
+            if self._closed:
+                return
+            heapq.heappush(self._heap, (priority, next(self._seq), task))
+            if len(self._threads) < self._workers:
+                thread = threading.Thread(target=self._run, name="zoho-fetch", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+            self._cond.notify()
+
+    def close(self) -> None:
+        """Drop queued tasks and let the workers finish the ones they are running."""
+        with self._cond:
+            self._closed = True
+            self._heap.clear()
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=60)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                _, _, task = heapq.heappop(self._heap)
+            task()
+
+
+class PageChain:
+    """The pages of one list call (one partition), fetched in order ahead of the reader."""
+
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        priority: Priority,
+        fetch: Callable[[int], Page],
+        *,
+        ahead: int,
+        on_page: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> None:
+        self._scheduler = scheduler
+        self._priority = priority
+        self._fetch = fetch
+        self._ahead = max(1, ahead)
+        self._on_page = on_page
+        self._cond = threading.Condition()
+        self._pages: deque[list[dict[str, Any]]] = deque()
+        self._next = 1
+        self._in_flight = False
+        self._done = False
+        self._error: BaseException | None = None
+
+    def start(self) -> PageChain:
+        """Begin fetching the first pages."""
+        with self._cond:
+            self._submit_next()
+        return self
+
+    def __iter__(self) -> Iterator[list[dict[str, Any]]]:
+        """Each page's records in order; re-raises a fetch error where it happened."""
+        while True:
+            with self._cond:
+                self._submit_next()
+                while not (self._pages or self._error or (self._done and not self._in_flight)):
+                    self._cond.wait()
+                if self._pages:
+                    records = self._pages.popleft()
+                    self._submit_next()
+                elif self._error is not None:
+                    raise self._error
+                else:
+                    return
+            yield records
+
+    def _submit_next(self) -> None:
+        if self._done or self._in_flight or self._error or len(self._pages) >= self._ahead:
+            return
+        self._in_flight = True
+        number = self._next
+        self._next += 1
+        self._scheduler.submit(self._priority, lambda: self._run(number))
+
+    def _run(self, number: int) -> None:
+        try:
+            page = self._fetch(number)
+            if self._on_page is not None:
+                self._on_page(page.records)
+        except BaseException as exc:  # handed to the reader thread
+            with self._cond:
+                self._error = exc
+                self._in_flight = False
+                self._cond.notify_all()
+            return
+        with self._cond:
+            self._pages.append(page.records)
+            self._in_flight = False
+            self._done = not page.more
+            self._submit_next()
+            self._cond.notify_all()
+
+
+class ChildPartitions:
+    """Child partitions (one per parent record and child stream), started ahead of the writer.
+
+    Parent pages register their children as they arrive; at most `window` are started and not
+    yet taken. The writer takes them in parent order; any it skips (a stream map filtered the
+    parent out) are dropped.
+    """
+
+    def __init__(self, window: int) -> None:
+        self._window = window
+        self._lock = threading.Lock()
+        self._seq = itertools.count()
+        # Waiting partitions by priority; entries whose maker is gone were taken or dropped.
+        self._pending: list[tuple[Priority, int, str, Hashable]] = []
+        self._makers: dict[tuple[str, Hashable], Callable[[], PageChain]] = {}
+        self._started: dict[tuple[str, Hashable], PageChain] = {}
+        self._order: dict[str, deque[Hashable]] = {}
+
+    def register(
+        self, priority: Priority, stream: str, key: Hashable, make: Callable[[], PageChain]
+    ) -> None:
+        """Announce a child partition; it starts when the window has room."""
+        with self._lock:
+            self._order.setdefault(stream, deque()).append(key)
+            self._makers[(stream, key)] = make
+            heapq.heappush(self._pending, (priority, next(self._seq), stream, key))
+            self._fill()
+
+    def take(self, stream: str, key: Hashable) -> PageChain | None:
+        """The chain for `key`, started now if it was still waiting; None if never registered."""
+        with self._lock:
+            wanted = (stream, key)
+            if wanted not in self._started and wanted not in self._makers:
+                return None
+            order = self._order[stream]
+            while order and order[0] != key:
+                skipped = (stream, order.popleft())
+                self._started.pop(skipped, None)
+                self._makers.pop(skipped, None)
+            order.popleft()
+            chain = self._started.pop(wanted, None)
+            if chain is None:
+                chain = self._makers.pop(wanted)().start()
+            self._fill()
+            return chain
+
+    def _fill(self) -> None:
+        while self._pending and len(self._started) < self._window:
+            _, _, stream, key = heapq.heappop(self._pending)
+            make = self._makers.pop((stream, key), None)
+            if make is not None:
+                self._started[(stream, key)] = make().start()

@@ -1,0 +1,78 @@
+"""What one sync shares between streams: the client, the fetch pool and child partitions."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from tap_zoho_territories.client import ZohoClient
+from tap_zoho_territories.errors import ZohoAccessError
+from tap_zoho_territories.prefetch import ChildPartitions, PageChain, Scheduler
+from tap_zoho_territories.settings import ConnectionSettings
+
+if TYPE_CHECKING:
+    from tap_zoho_territories.streams import ZohoStream
+
+# Pages a list endpoint may run ahead of the writer, and child partitions (one list call each,
+# usually one page) that may be started before the writer reaches their parent, per worker.
+PAGES_AHEAD = 4
+CHILD_WINDOW_PER_WORKER = 16
+
+
+class SyncRuntime:
+    """The client, the fetch pool, and which streams are skipped, for one tap run."""
+
+    def __init__(
+        self, settings: ConnectionSettings, logger: logging.Logger, user_agent: str
+    ) -> None:
+        self.logger = logger
+        self.client = ZohoClient(settings, logger, user_agent=user_agent)
+        workers = settings.max_concurrency
+        self.scheduler = Scheduler(workers)
+        self.children = ChildPartitions(window=workers * CHILD_WINDOW_PER_WORKER)
+        self.prefetch_children = True
+        self._top: dict[str, PageChain] = {}
+        self._gated: dict[str, ZohoAccessError] = {}
+        self._lock = threading.Lock()
+
+    def start(self, streams: list[ZohoStream]) -> None:
+        """Start the first pages of every selected top-level stream at once."""
+        for stream in streams:
+            if stream.parent_stream_type is None and (
+                stream.selected or stream.has_selected_descendents
+            ):
+                self._top[stream.name] = stream.make_chain(None).start()
+
+    def top_chain(self, stream: ZohoStream) -> PageChain:
+        """The chain started for a top-level stream, or a new one."""
+        chain = self._top.pop(stream.name, None)
+        return chain if chain is not None else stream.make_chain(None).start()
+
+    def is_gated(self, stream: str) -> bool:
+        """True once a stream was found unreadable (scope missing or feature off)."""
+        return stream in self._gated
+
+    def gate(self, stream: str, error: ZohoAccessError) -> None:
+        """Skip a stream for the rest of the run, with one warning naming what to enable."""
+        with self._lock:
+            if stream in self._gated:
+                return
+            self._gated[stream] = error
+        self.logger.warning(
+            "Skipping stream '%s': Zoho answered %s (%s). To read it, enable %s.",
+            stream,
+            error.code,
+            error.message,
+            error.what_to_enable,
+        )
+
+    @property
+    def gated(self) -> dict[str, ZohoAccessError]:
+        """Streams skipped in this run and why."""
+        return dict(self._gated)
+
+    def close(self) -> None:
+        """Stop the workers and release connections."""
+        self.scheduler.close()
+        self.client.close()

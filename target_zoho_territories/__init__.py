@@ -1,0 +1,1 @@
+"""Singer target that writes Zoho CRM user-territory assignments."""
