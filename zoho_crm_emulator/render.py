@@ -1,0 +1,220 @@
+"""API objects built on demand from the org's rows, with Zoho's exact keys and casing."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from zoho_crm_emulator.org import DELETED, INACTIVE, Org, Source, Territory, User, UserGroup
+
+CRITERIA_KEYS = ("account_rule_criteria", "lead_rule_criteria", "deal_rule_criteria")
+_MANAGER_STATUS = {"active": "active", INACTIVE: "disabled", DELETED: "deleted"}
+
+
+def minified_user(org: Org, user_id: str | None) -> dict[str, str] | None:
+    """``{"name", "id"}`` of a user, or ``None``."""
+    if user_id is None:
+        return None
+    user = org.users.get(user_id)
+    return {"name": user.full_name if user else "", "id": user_id}
+
+
+def minified_territory(org: Org, territory_id: str | None) -> dict[str, str] | None:
+    """``{"name", "id"}`` of a territory, or ``None``."""
+    if territory_id is None:
+        return None
+    return {"name": org.territories[territory_id].name, "id": territory_id}
+
+
+def territory(
+    org: Org,
+    row: Territory,
+    *,
+    includes: tuple[str, ...] = (),
+    inner: tuple[str, ...] = (),
+    criteria: bool = False,
+) -> dict[str, Any]:
+    """A territory as E1/E2/E3 return it (v7+ keys, all lowercase).
+
+    ``includes`` adds the requested ``*_rule_criteria`` keys (``null``: the emulator keeps no
+    assignment rules); ``criteria`` adds all three (the E3 sample shows them as ``null``);
+    ``inner`` adds ``manager.zuid`` / ``manager.status`` (``include_inner_details``).
+    """
+    manager = minified_user(org, row.manager_id)
+    if manager is not None and inner:
+        user = org.users.get(row.manager_id or "")
+        if user is not None and "manager.zuid" in inner:
+            manager["zuid"] = user.zuid
+        if user is not None and "manager.status" in inner:
+            manager["status"] = _MANAGER_STATUS.get(user.status, user.status)
+    out: dict[str, Any] = {
+        "created_time": org.ts(row.created_at),
+        "modified_time": org.ts(row.modified_at),
+        "manager": manager,
+        "reporting_to": minified_territory(org, row.parent_id),
+        "permission_type": row.permission_type,
+        "modified_by": minified_user(org, row.modified_by_id),
+        "description": row.description,
+        "id": row.id,
+        "created_by": minified_user(org, row.created_by_id),
+        "name": row.name,
+        "api_name": row.api_name,
+    }
+    for key in CRITERIA_KEYS:
+        if criteria or key in includes:
+            out[key] = None
+    return out
+
+
+def user_territory(org: Org, row: Territory) -> dict[str, Any]:
+    """A territory as E10 returns it: ``id``, ``Manager{Name,id}``, ``Name``, ``Reporting_To``.
+
+    Capitalised ``Name`` inside ``Manager`` and ``Reporting_To`` as the OAS and the official
+    SDK have it (zoho-api.md §9; the v7 doc sample's lowercase ``Manager.name`` is a doc slip).
+    """
+    manager = org.users.get(row.manager_id or "")
+    parent = org.territories.get(row.parent_id or "")
+    return {
+        "id": row.id,
+        "Manager": None if manager is None else {"Name": manager.full_name, "id": manager.id},
+        "Name": row.name,
+        "Reporting_To": None if parent is None else {"Name": parent.name, "id": parent.id},
+    }
+
+
+def user(org: Org, row: User) -> dict[str, Any]:
+    """A user as E5/E8 return it, with Zoho's mixed key casing.
+
+    The sample org's Patricia Boyle and J Smith are the S003 objects verbatim; every user also
+    carries ``Reporting_To`` (an E8 key the S003 sample does not show).
+    """
+    if row.fixed is not None:
+        out = copy.deepcopy(row.fixed)
+        out["Reporting_To"] = minified_user(org, row.reporting_to_id)
+        return out
+    role = org.roles.get(row.role_id)
+    profile = org.profiles.get(row.profile_id)
+    offset_ms = org.offset_minutes * 60_000
+    return {
+        "country": None,
+        "name_format__s": "Salutation,First Name,Last Name",
+        "language": "en_US",
+        "microsoft": False,
+        "$shift_effective_from": None,
+        "id": row.id,
+        "state": None,
+        "fax": None,
+        "country_locale": "en_US",
+        "sandboxDeveloper": False,
+        "zip": None,
+        "decimal_separator": "Period",
+        "created_time": org.ts(row.created_at),
+        "time_format": "hh:mm a",
+        "offset": offset_ms,
+        "profile": {"name": profile.name if profile else "", "id": row.profile_id},
+        "created_by": minified_user(org, row.created_by_id),
+        "zuid": row.zuid,
+        "full_name": row.full_name,
+        "phone": None,
+        "dob": None,
+        "sort_order_preference__s": "First Name,Last Name",
+        "status": row.status,
+        "role": {"name": role.name if role else "", "id": row.role_id},
+        "customize_info": {
+            "notes_desc": None,
+            "show_right_panel": None,
+            "bc_view": None,
+            "show_home": False,
+            "show_detail_view": True,
+            "unpin_recent_item": None,
+        },
+        "city": None,
+        "signature": None,
+        "locale": "en_US",
+        "personal_account": False,
+        "Isonline": False,
+        "default_tab_group": "0",
+        "Modified_By": minified_user(org, row.modified_by_id),
+        "street": None,
+        "$current_shift": None,
+        "alias": None,
+        "theme": {
+            "normal_tab": {"font_color": "#FFFFFF", "background": "#222222"},
+            "selected_tab": {"font_color": "#FFFFFF", "background": "#222222"},
+            "new_background": None,
+            "background": "#F3F0EB",
+            "screen": "fixed",
+            "type": "default",
+        },
+        "first_name": row.first_name,
+        "email": row.email,
+        "status_reason__s": None,
+        "Modified_Time": org.ts(row.modified_at),
+        "website": None,
+        "$next_shift": None,
+        "mobile": None,
+        "last_name": row.last_name,
+        "time_zone": org.time_zone,
+        "number_separator": "Comma",
+        "confirm": row.confirm,
+        "date_format": "dd/MM/yyyy",
+        "category": "regular_user",
+        "Reporting_To": minified_user(org, row.reporting_to_id),
+    }
+
+
+def sources_count(org: Org, group: UserGroup) -> dict[str, Any]:
+    """E16's object: source counts by type; ``users`` split by the users' status (S004)."""
+    counts = {"territories": 0, "roles": 0, "groups": 0}
+    users = {"inactive": 0, "deleted": 0, "active": 0}
+    for source in group.sources:
+        if source.type == "users":
+            row = org.users.get(source.id)
+            users[row.status if row else DELETED] += 1
+        else:
+            counts[source.type] += 1
+    return {**counts, "users": users}
+
+
+def source(org: Org, item: Source) -> dict[str, Any]:
+    """One E15 source: ``{"source": {name, id}, "type", "subordinates"|"sub_territories"}``."""
+    if item.type == "users":
+        row = org.users.get(item.id)
+        name = row.full_name if row else ""
+    elif item.type == "roles":
+        role = org.roles.get(item.id)
+        name = role.name if role else ""
+    elif item.type == "groups":
+        group = org.groups.get(item.id)
+        name = group.name if group else ""
+    else:
+        found = org.territories.get(item.id)
+        name = found.name if found else ""
+    out: dict[str, Any] = {"source": {"name": name, "id": item.id}, "type": item.type}
+    if item.type == "roles":
+        out["subordinates"] = item.flag
+    elif item.type == "territories":
+        out["sub_territories"] = item.flag
+    return out
+
+
+def user_group(
+    org: Org, group: UserGroup, *, with_counts: bool = False, with_sources: bool = False
+) -> dict[str, Any]:
+    """A user group as E13 returns it (``sources_count`` / ``sources`` with ``include``)."""
+    out: dict[str, Any] = {"created_time": org.ts(group.created_at)}
+    if with_counts:
+        out["sources_count"] = sources_count(org, group)
+    out.update(
+        {
+            "modified_time": org.ts(group.modified_at),
+            "name": group.name,
+            "modified_by": minified_user(org, group.modified_by_id),
+            "description": group.description,
+            "id": group.id,
+            "created_by": minified_user(org, group.created_by_id),
+        }
+    )
+    if with_sources:
+        out["sources"] = [source(org, item) for item in group.sources]
+    return out
