@@ -1,0 +1,157 @@
+"""The record contract: which records are assignments, and what each one asks for.
+
+A record of an assignment stream names `user_id` and `territory_id` (strings of digits) and an
+optional `action` (`add`, the default, or `remove`, any case); `_sdc_deleted_at` set means
+`remove`. Anything else is rejected here, with a reason, and never reaches Zoho.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ADD = "add"
+REMOVE = "remove"
+ACTIONS = (ADD, REMOVE)
+
+# Outcomes, exactly these words.
+ADDED = "added"
+REMOVED = "removed"
+UNCHANGED = "unchanged"
+PLANNED = "planned"
+REJECTED = "rejected"
+FAILED = "failed"
+OUTCOMES = (ADDED, REMOVED, UNCHANGED, PLANNED, REJECTED, FAILED)
+
+# Our own codes, for outcomes that Zoho did not decide.
+INVALID_INPUT = "INVALID_INPUT"
+SUPERSEDED = "SUPERSEDED"
+IN_PLACE = "IN_PLACE"
+KEPT = "KEPT"
+NOT_SENT = "NOT_SENT"
+MIRROR_SKIPPED = "MIRROR_SKIPPED"
+
+MAX_ID_DIGITS = 19
+_DIGITS = re.compile(r"[0-9]+")
+_SHOWN = 40
+
+
+def is_assignment_schema(schema: Mapping[str, Any]) -> bool:
+    """True when a stream's SCHEMA declares both `user_id` and `territory_id`."""
+    properties = schema.get("properties") or {}
+    return "user_id" in properties and "territory_id" in properties
+
+
+def shown(value: Any) -> str:
+    """A value as a short, printable text for messages."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+@dataclass
+class Result:
+    """One line of the results file: an input record (or a mirror removal) and its outcome."""
+
+    stream: str
+    line: int | None
+    record: dict[str, Any] | None
+    user_id: str | None = None
+    territory_id: str | None = None
+    action: str | None = None
+    outcome: str | None = None
+    code: str | None = None
+    message: str | None = None
+    endpoint: str | None = None
+    extra: bool = field(default=False, repr=False)
+
+    def decide(
+        self, outcome: str, code: str | None, message: str | None, endpoint: str | None = None
+    ) -> None:
+        """Set the outcome (the first decision wins; later ones are ignored)."""
+        if self.outcome is not None:
+            return
+        self.outcome = outcome
+        self.code = code
+        self.message = message
+        if endpoint is not None:
+            self.endpoint = endpoint
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        """`(user_id, territory_id)` of a valid assignment."""
+        assert self.user_id is not None
+        assert self.territory_id is not None
+        return self.user_id, self.territory_id
+
+    def to_json(self) -> dict[str, Any]:
+        """The results-file object."""
+        return {
+            "stream": self.stream,
+            "line": self.line,
+            "user_id": self.user_id,
+            "territory_id": self.territory_id,
+            "action": self.action,
+            "outcome": self.outcome,
+            "code": self.code,
+            "message": self.message,
+            "endpoint": self.endpoint,
+            "record": self.record,
+        }
+
+
+def is_zoho_id(value: Any) -> bool:
+    """True for a string of 1 to 19 digits."""
+    return isinstance(value, str) and bool(_DIGITS.fullmatch(value)) and len(value) <= MAX_ID_DIGITS
+
+
+def _check_id(record: Mapping[str, Any], key: str) -> str | None:
+    """The reason `record[key]` is not a usable Zoho ID, or None when it is."""
+    if key not in record:
+        return f"{key} is missing"
+    value = record[key]
+    if not isinstance(value, str):
+        return f"{key} must be a string of digits, got {type(value).__name__} {shown(value)}"
+    if not value:
+        return f"{key} is empty"
+    if not _DIGITS.fullmatch(value):
+        return f"{key} must contain only digits, got {shown(value)}"
+    if len(value) > MAX_ID_DIGITS:
+        return f"{key} has {len(value)} digits, more than Zoho's {MAX_ID_DIGITS}: {shown(value)}"
+    return None
+
+
+def _action(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """`(action, None)` or `(None, reason)`."""
+    if record.get("_sdc_deleted_at") is not None:
+        return REMOVE, None
+    value = record.get("action")
+    if value is None:
+        return ADD, None
+    if isinstance(value, str) and value.strip().lower() in ACTIONS:
+        return value.strip().lower(), None
+    return None, f"action must be 'add' or 'remove', got {shown(value)}"
+
+
+def read_assignment(stream: str, line: int | None, record: dict[str, Any]) -> Result:
+    """Check one record of an assignment stream; a failed check is decided as `rejected`."""
+    result = Result(stream=stream, line=line, record=record)
+    user = record.get("user_id")
+    territory = record.get("territory_id")
+    result.user_id = user if isinstance(user, str) else None
+    result.territory_id = territory if isinstance(territory, str) else None
+    action, action_problem = _action(record)
+    result.action = action
+    problems = [
+        problem
+        for problem in (
+            _check_id(record, "user_id"),
+            _check_id(record, "territory_id"),
+            action_problem,
+        )
+        if problem
+    ]
+    if problems:
+        result.decide(REJECTED, INVALID_INPUT, "; ".join(problems))
+    return result

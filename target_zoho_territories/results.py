@@ -1,0 +1,103 @@
+"""The results file (one JSON line per input record) and the end-of-run summary."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from typing import IO
+
+from singer_sdk.singerlib.json import serialize_json
+
+from target_zoho_territories.records import FAILED, KEPT, OUTCOMES, REJECTED, Result
+
+
+class ResultsFile:
+    """Appends result lines to `results_path` (truncated at start); a no-op without a path."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._file: IO[str] | None = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115
+
+    def write(self, results: Iterable[Result]) -> None:
+        """Write lines and flush them to the OS, so a crash later cannot lose them."""
+        if self._file is None:
+            return
+        text = "".join(serialize_json(result.to_json()) + "\n" for result in results)
+        with self._lock:
+            self._file.write(text)
+            self._file.flush()
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class Summary:
+    """Counts per outcome, for input records and for mirror's own removals."""
+
+    def __init__(self) -> None:
+        self.records: Counter[str] = Counter()
+        self.extra: Counter[str] = Counter()
+        self.kept = 0
+        self.ignored: Counter[str] = Counter()
+        self.batches = 0
+        self.planned_calls = 0
+        self.least_calls = 0
+
+    def count(self, results: Iterable[Result]) -> None:
+        """Count decided results."""
+        for result in results:
+            if result.record is not None:
+                self.records[result.outcome or "undecided"] += 1
+            elif result.code == KEPT:
+                self.kept += 1
+            else:
+                self.extra[result.outcome or "undecided"] += 1
+
+    @property
+    def problems(self) -> int:
+        """Records (and mirror removals) that failed or were rejected."""
+        return (
+            self.records[FAILED]
+            + self.records[REJECTED]
+            + self.extra[FAILED]
+            + self.extra[REJECTED]
+        )
+
+    def problem_text(self) -> str:
+        """`3 records failed, 1 rejected` in words."""
+        parts = []
+        if self.records[FAILED]:
+            parts.append(f"{self.records[FAILED]} record(s) failed")
+        if self.records[REJECTED]:
+            parts.append(f"{self.records[REJECTED]} record(s) were rejected")
+        if self.extra[FAILED]:
+            parts.append(f"{self.extra[FAILED]} mirror removal(s) failed")
+        return ", ".join(parts)
+
+    def render(self, heading: str, calls: str) -> str:
+        """The summary block printed on stderr at the end of a run."""
+        total = sum(self.records.values())
+        shown = ", ".join(f"{name} {self.records[name]}" for name in OUTCOMES if self.records[name])
+        lines = [heading, f"  records: {total}" + (f" ({shown})" if shown else "")]
+        if self.extra or self.kept:
+            extra = ", ".join(f"{name} {self.extra[name]}" for name in OUTCOMES if self.extra[name])
+            lines.append(
+                f"  mirror removals not asked by a record: {sum(self.extra.values())}"
+                + (f" ({extra})" if extra else "")
+                + f"; kept (organisation or managed territory): {self.kept}"
+            )
+        if self.ignored:
+            streams = ", ".join(f"{name} {n}" for name, n in sorted(self.ignored.items()))
+            lines.append(f"  ignored records of non-assignment streams: {streams}")
+        if self.batches:
+            lines.append(
+                f"  batches: {self.batches}; write calls planned: {self.planned_calls} "
+                f"(least possible: {self.least_calls})"
+            )
+        lines += ["  " + line for line in calls.splitlines()]
+        return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""Records in: one sink per stream, all feeding the run's one batch of assignments.
+
+A stream whose schema declares `user_id` and `territory_id` is an assignment stream: its records
+are checked against the record contract (not the SDK's jsonschema validation, so that a bad
+record is rejected with a reason instead of stopping the run) and buffered in input order. Other
+streams are ignored, with one warning each.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from singer_sdk.sinks import BatchSink
+
+from target_zoho_territories.records import is_assignment_schema, read_assignment
+
+if t.TYPE_CHECKING:
+    from target_zoho_territories.target import TargetZohoTerritories
+
+_SDC_KEEP = "_sdc_deleted_at"
+
+
+class AssignmentSink(BatchSink):
+    """Checks and buffers assignment records; ignores records of other streams."""
+
+    def __init__(
+        self,
+        target: TargetZohoTerritories,
+        stream_name: str,
+        schema: dict,
+        key_properties: t.Sequence[str] | None,
+    ) -> None:
+        self.zoho_target = target
+        self.engine = target.engine
+        self.is_assignment = is_assignment_schema(schema)
+        super().__init__(target, stream_name, schema, key_properties)
+
+    def _remove_sdc_metadata_from_record(self, record: dict) -> None:
+        """Keep `_sdc_deleted_at` on assignment records: it means remove."""
+        kept = record.get(_SDC_KEEP) if self.is_assignment else None
+        super()._remove_sdc_metadata_from_record(record)
+        if kept is not None:
+            record[_SDC_KEEP] = kept
+
+    def _validate_and_parse(self, record: dict) -> dict:
+        """Assignment records are checked by the record contract, and kept as received."""
+        if self.is_assignment:
+            return record
+        return super()._validate_and_parse(record)
+
+    def _singer_validate_message(self, record: dict) -> None:
+        """A missing key field is a rejection with a reason, not a crash."""
+        if not self.is_assignment:
+            super()._singer_validate_message(record)
+
+    def process_record(self, record: dict, context: dict) -> None:
+        """Check one record and add it to the batch."""
+        if not self.is_assignment:
+            self.engine.ignore(self.stream_name)
+            return
+        line = self.zoho_target.message_reader_line()
+        self.engine.add(read_assignment(self.stream_name, line, record))
+
+    @property
+    def is_full(self) -> bool:
+        """The run's batch (all assignment streams together) has `batch_size_rows` records."""
+        return (
+            self.is_assignment and not self.engine.mirror and self.engine.pending >= self.max_size
+        )
+
+    def process_batch(self, context: dict) -> None:
+        """Write the batch; then STATE may follow, as every record read has its answer."""
+        if self.is_assignment:
+            self.engine.flush()
+            self.zoho_target.checkpoint()

@@ -1,0 +1,224 @@
+"""target-zoho-territories: the Singer target."""
+
+from __future__ import annotations
+
+import copy
+import signal
+import sys
+import typing as t
+from importlib.metadata import PackageNotFoundError, version
+
+from singer_sdk import Target
+from singer_sdk import typing as th
+
+from tap_zoho_territories.errors import ZohoConfigError
+from tap_zoho_territories.settings import CONNECTION_PROPERTIES
+from target_zoho_territories.engine import MODES, Engine
+from target_zoho_territories.errors import (
+    InputStopped,
+    RecordsFailed,
+    RunAborted,
+    TargetStop,
+)
+from target_zoho_territories.planner import WRITE_VIA
+from target_zoho_territories.reader import LineReader, ReadInterrupted
+from target_zoho_territories.sinks import AssignmentSink
+
+if t.TYPE_CHECKING:
+    from pathlib import PurePath
+    from types import FrameType
+
+    from singer_sdk.singerlib.encoding.base import GenericSingerReader
+
+
+def _user_agent() -> str:
+    try:
+        return f"target-zoho-territories/{version('tap-zoho-territories')}"
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "target-zoho-territories"
+
+
+class TargetZohoTerritories(Target):
+    """Singer target that writes Zoho CRM user-territory assignments, safely.
+
+    Any stream whose schema has user_id and territory_id is an assignment stream; action is
+    add (default) or remove, and _sdc_deleted_at means remove. Records are checked, duplicates
+    collapsed, and the changes sent with the fewest calls (grouped by user or by territory, at
+    most 100 items a call, in parallel). Every record gets an outcome (added, removed,
+    unchanged, planned, rejected, failed) in results_path. Modes: apply, or mirror (make each
+    named user's territories exactly the wanted set); dry_run writes nothing.
+    """
+
+    name = "target-zoho-territories"
+    package_name = "tap-zoho-territories"
+    default_sink_class = AssignmentSink
+    message_reader_class = LineReader
+
+    config_jsonschema = th.PropertiesList(
+        *CONNECTION_PROPERTIES.wrapped.values(),
+        th.Property(
+            "mode",
+            th.StringType,
+            default="apply",
+            allowed_values=list(MODES),
+            title="Mode",
+            description="apply: do what each record says. mirror: the records are the complete "
+            "wanted set of territories for every user they name; read each such user's "
+            "territories and add and remove only the difference (users not named are never "
+            "touched; the organisation territory and territories the user manages are kept).",
+        ),
+        th.Property(
+            "dry_run",
+            th.BooleanType,
+            default=False,
+            title="Dry run",
+            description="Plan and report (outcome 'planned'), write nothing. Mirror mode still "
+            "reads the named users' territories.",
+        ),
+        th.Property(
+            "results_path",
+            th.StringType,
+            title="Results path",
+            description="JSONL file (overwritten) with one line per input record: stream, line, "
+            "user_id, territory_id, action, outcome, Zoho's code and message, the record.",
+        ),
+        th.Property(
+            "allow_failures",
+            th.BooleanType,
+            default=False,
+            title="Allow failures",
+            description="When false, any failed or rejected record makes the run exit with "
+            "code 1 after everything else is written.",
+        ),
+        th.Property(
+            "write_via",
+            th.StringType,
+            default="auto",
+            allowed_values=list(WRITE_VIA),
+            title="Write via",
+            description="auto: group each batch by user (PUT/DELETE /users/{id}/territories), "
+            "by territory (PUT/DELETE /settings/territories/{id}/users) or a mix, whichever "
+            "needs fewer calls; user; territory.",
+        ),
+    ).to_dict()
+
+    def __init__(
+        self,
+        *,
+        config: dict | PurePath | str | list[PurePath | str] | None = None,
+        parse_env_config: bool = False,
+        validate_config: bool = True,
+        setup_mapper: bool = True,
+        message_reader: GenericSingerReader | None = None,
+    ) -> None:
+        super().__init__(
+            config=config,
+            parse_env_config=parse_env_config,
+            validate_config=validate_config,
+            setup_mapper=setup_mapper,
+            message_reader=message_reader,
+        )
+        # Sinks share one batch; draining them one after another keeps that simple.
+        self.max_parallelism = 1
+        self._state_written: dict | None = None
+        self._finished = False
+        self.engine = Engine(self.config, self.logger, _user_agent())
+
+    # Input
+
+    @property
+    def reader(self) -> LineReader:
+        """The line-counting reader."""
+        return t.cast("LineReader", self.message_reader)
+
+    def message_reader_line(self) -> int:
+        """The input line number of the message being processed."""
+        return self.reader.line_number
+
+    def _handle_max_record_age(self) -> None:
+        """Mirror mode needs the whole input at once: no time-based drains."""
+        if not self.engine.mirror:
+            super()._handle_max_record_age()
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """Stop reading; what was read is still written (apply) and reported."""
+        self.logger.warning("Received signal %d; stopping after the current message.", signum)
+        self.reader.interrupted = signal.Signals(signum).name
+        if self.reader.waiting:
+            raise ReadInterrupted
+
+    # STATE
+
+    def checkpoint(self) -> None:
+        """Emit the latest STATE: called when every record read so far has its answer."""
+        if self._latest_state:
+            self._write_state_message(copy.deepcopy(self._latest_state))
+
+    def _write_state_message(self, state: dict) -> None:
+        if state == self._state_written:
+            return
+        super()._write_state_message(state)
+        self._state_written = copy.deepcopy(state)
+
+    # End of input
+
+    def process_endofpipe(self) -> None:
+        """Write what is left, emit STATE, print the summary, and decide the exit."""
+        stop = self.reader.stop
+        interrupted = self.reader.interrupted
+        try:
+            if stop is not None and isinstance(stop.error, RunAborted):
+                raise stop.error
+            if self.engine.mirror:
+                if stop is not None or interrupted is not None:
+                    why = stop.reason if stop else f"interrupted by {interrupted}"
+                    self.engine.abandon(
+                        f"not sent: mirror mode needs the complete input, and the run stopped "
+                        f"early ({why})"
+                    )
+                    raise InputStopped(why)
+                self.engine.run_mirror()
+            super().process_endofpipe()
+        finally:
+            self._finish()
+        if stop is not None:
+            if stop.error is not None:
+                raise stop.error
+            raise InputStopped(stop.reason)
+        if interrupted is not None:
+            msg = f"interrupted by {interrupted}; records read before it were written"
+            raise InputStopped(msg)
+        summary = self.engine.summary
+        if summary.problems and not self.engine.options.allow_failures:
+            where = self.engine.options.results_path
+            msg = summary.problem_text() + (f"; see {where}" if where else "")
+            raise RecordsFailed(msg)
+
+    def _finish(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        self.engine.close()
+        sys.stderr.write(self.engine.summary_text() + "\n")
+        sys.stderr.flush()
+
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: t.Any = None,
+        file_input: t.IO[str] | None = None,
+    ) -> None:
+        """Run the target; turn a config error or a stopped run into a one-line reason."""
+        try:
+            super().invoke(
+                about=about, about_format=about_format, config=config, file_input=file_input
+            )
+        except ZohoConfigError as exc:
+            cls.logger.error("Config error: %s", exc)  # noqa: TRY400
+            sys.exit(1)
+        except TargetStop as exc:
+            cls.logger.error("target-zoho-territories: %s", exc)  # noqa: TRY400
+            sys.exit(exc.exit_code)

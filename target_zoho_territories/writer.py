@@ -1,0 +1,275 @@
+"""Write calls to Zoho, in parallel, and give every change its outcome.
+
+Each per-item answer is matched to its change by `details.id` or by the index in
+`details.json_path`. Items that cannot be matched (E7/E12 error items carry empty `details`,
+zoho-api.md §7 note 14) are settled by reading the truth back (E10 or E5), never by position.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from tap_zoho_territories.client import ZohoClient
+from tap_zoho_territories.errors import (
+    ZohoAccessError,
+    ZohoAPIError,
+    ZohoAuthError,
+    ZohoBudgetExhausted,
+    ZohoRetriesExhausted,
+)
+from target_zoho_territories.errors import RunAborted
+from target_zoho_territories.planner import VIA_USER, Call, Change
+from target_zoho_territories.reads import HeldTerritory, territory_users, user_territories
+from target_zoho_territories.records import (
+    ADD,
+    ADDED,
+    FAILED,
+    NOT_SENT,
+    REMOVED,
+    UNCHANGED,
+)
+
+_NOT_LINKED = re.compile(
+    r"not (linked|associated|a member|assigned)|no longer associated|is not mapped", re.I
+)
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def is_not_linked(item: dict[str, Any]) -> bool:
+    """True for Zoho's per-item "the territory/user is not associated" answer to a remove."""
+    return item.get("status") != "success" and bool(_NOT_LINKED.search(str(item.get("message"))))
+
+
+def fatal_code(exc: BaseException) -> str:
+    """The code reported for records caught by an error that stops the run."""
+    if isinstance(exc, ZohoAPIError):
+        return exc.code
+    if isinstance(exc, ZohoRetriesExhausted):
+        return "RETRIES_EXHAUSTED"
+    if isinstance(exc, ZohoBudgetExhausted):
+        return "BUDGET_EXHAUSTED"
+    if isinstance(exc, ZohoAuthError):
+        return "AUTH_FAILED"
+    return type(exc).__name__
+
+
+def run_parallel(
+    tasks: Sequence[Callable[[], None]], workers: int, on_fatal: Callable[[], None]
+) -> None:
+    """Run tasks on `workers` threads; after the first fatal error, later tasks do not start.
+
+    A task records its own outcomes; an exception it raises is fatal and is re-raised (as
+    RunAborted) once every running task has finished.
+    """
+    abort = threading.Event()
+    errors: list[BaseException] = []
+
+    def guarded(task: Callable[[], None]) -> None:
+        if abort.is_set():
+            return
+        try:
+            task()
+        except Exception as exc:
+            errors.append(exc)
+            abort.set()
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(guarded, tasks))
+    if errors:
+        on_fatal()
+        first = errors[0]
+        if isinstance(first, RunAborted):
+            raise first
+        raise RunAborted(str(first)) from first
+
+
+class Writer:
+    """Sends planned calls and decides the outcome of each change."""
+
+    def __init__(self, client: ZohoClient, logger: logging.Logger, workers: int) -> None:
+        self.client = client
+        self.logger = logger
+        self.workers = workers
+
+    def run(self, calls: Sequence[Call]) -> None:
+        """Send every call (in parallel); raise RunAborted after a fatal error.
+
+        Changes whose call was never sent are `failed` with code NOT_SENT.
+        """
+
+        def make(call: Call) -> Callable[[], None]:
+            return lambda: self.send(call)
+
+        def not_sent() -> None:
+            for call in calls:
+                for change in call.changes:
+                    change.result.decide(
+                        FAILED,
+                        NOT_SENT,
+                        "not sent: the run stopped before this call (see the error above); "
+                        "re-running is safe",
+                        call.endpoint,
+                    )
+
+        run_parallel([make(call) for call in calls], self.workers, not_sent)
+
+    def send(self, call: Call) -> None:
+        """One write call and its outcomes; raises only errors that stop the run."""
+        ids = [call.item_id(change) for change in call.changes]
+        wrapper = "territories" if call.via == VIA_USER else "users"
+        kwargs: dict[str, Any]
+        if call.action == ADD:
+            kwargs = {"json": {wrapper: [{"id": item} for item in ids]}}
+        else:
+            kwargs = {"params": {"ids": ",".join(ids)}}
+        try:
+            answer = self.client.request(
+                call.method, call.template, path={"id": call.key}, envelope=wrapper, **kwargs
+            )
+        except ZohoAccessError as exc:
+            self._fail_all(call, exc.code, str(exc))
+            raise
+        except ZohoAPIError as exc:
+            # A top-level error (own user NOT_ALLOWED, unknown id in the path, LIMIT_EXCEEDED):
+            # Zoho refused the whole call.
+            self._fail_all(call, exc.code, exc.message)
+            return
+        except Exception as exc:
+            self._fail_all(
+                call,
+                fatal_code(exc),
+                f"{exc} (the call may or may not have been applied; re-running is safe)",
+            )
+            raise
+        items = (answer.body or {}).get(wrapper)
+        self._match(call, ids, items if isinstance(items, list) else [])
+
+    def _fail_all(self, call: Call, code: str, message: str) -> None:
+        for change in call.changes:
+            change.result.decide(FAILED, code, message, call.endpoint)
+
+    def _match(self, call: Call, ids: list[str], items: list[Any]) -> None:
+        by_id = {call.item_id(change): change for change in call.changes}
+        decided: set[str] = set()
+        loose: list[dict[str, Any]] = []
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            raw_details = item.get("details")
+            details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
+            key = str(details["id"]) if details.get("id") is not None else None
+            if key is None or key not in by_id:
+                found = _INDEX.search(str(details.get("json_path") or ""))
+                index = int(found.group(1)) if found else -1
+                key = ids[index] if 0 <= index < len(ids) else None
+            if key is None or key in decided:
+                loose.append(item)
+                continue
+            decided.add(key)
+            self._decide(call, by_id[key], item)
+        left = [change for key, change in by_id.items() if key not in decided]
+        if not left:
+            return
+        try:
+            self._settle_by_read(call, left, loose)
+        except Exception as exc:
+            message = f"sent, but the answer could not be matched and the check read failed: {exc}"
+            for change in left:
+                change.result.decide(FAILED, fatal_code(exc), message, call.endpoint)
+            if isinstance(exc, ZohoAPIError) and not isinstance(exc, ZohoAccessError):
+                return
+            raise
+
+    def _decide(self, call: Call, change: Change, item: dict[str, Any]) -> None:
+        code = str(item.get("code") or "")
+        message = str(item.get("message") or "")
+        if item.get("status") == "success" or code == "SUCCESS":
+            outcome = ADDED if call.action == ADD else REMOVED
+        elif (call.action == ADD and code == "DUPLICATE_DATA") or (
+            call.action != ADD and is_not_linked(item)
+        ):
+            outcome = UNCHANGED
+        else:
+            outcome = FAILED
+        change.result.decide(outcome, code or None, message or None, call.endpoint)
+
+    def _settle_by_read(self, call: Call, left: list[Change], loose: list[dict[str, Any]]) -> None:
+        """Decide changes whose items could not be matched, from what Zoho holds now."""
+        held: dict[str, dict[str, HeldTerritory]] = {}
+        if call.via == VIA_USER:
+            held[call.key] = user_territories(self.client, call.key)
+            present = {(call.key, t) for t in held[call.key]}
+        else:
+            present = {(u, call.key) for u in territory_users(self.client, call.key)}
+        source = (
+            "GET /users/{id}/territories"
+            if call.via == VIA_USER
+            else ("GET /settings/territories/{id}/users")
+        )
+        checked = f"(matched by reading {source} after the call)"
+        errors = [item for item in loose if item.get("status") != "success"]
+        not_linked = [item for item in errors if is_not_linked(item)]
+        refusals = [item for item in errors if not is_not_linked(item)]
+        for change in left:
+            now = change.pair in present
+            if call.action == ADD and now:
+                duplicate = next((i for i in errors if i.get("code") == "DUPLICATE_DATA"), None)
+                if duplicate is not None:
+                    self._decided(change, call, UNCHANGED, duplicate, checked)
+                else:
+                    change.result.decide(ADDED, "SUCCESS", f"assigned {checked}", call.endpoint)
+            elif call.action != ADD and not now:
+                if not_linked:
+                    self._decided(change, call, UNCHANGED, not_linked[0], checked)
+                else:
+                    change.result.decide(
+                        REMOVED, "SUCCESS", f"not assigned {checked}", call.endpoint
+                    )
+            else:
+                if call.action == ADD:
+                    pool = [i for i in errors if i.get("code") != "DUPLICATE_DATA"]
+                else:
+                    pool = refusals
+                item = self._reason(change, pool, held)
+                if item is None:
+                    state = "not assigned" if call.action == ADD else "still assigned"
+                    change.result.decide(FAILED, "UNMATCHED", f"{state} {checked}", call.endpoint)
+                else:
+                    self._decided(change, call, FAILED, item, checked)
+
+    def _reason(
+        self,
+        change: Change,
+        pool: list[dict[str, Any]],
+        held: dict[str, dict[str, HeldTerritory]],
+    ) -> dict[str, Any] | None:
+        """Which of Zoho's unmatched error items explains why this change did not happen."""
+        distinct = {(i.get("code"), i.get("message")): i for i in pool}
+        if len(distinct) <= 1:
+            return next(iter(distinct.values()), None)
+        if change.user_id not in held:
+            held[change.user_id] = user_territories(self.client, change.user_id)
+        territory = held[change.user_id].get(change.territory_id)
+        if territory is not None:
+            words = (
+                "organi"
+                if territory.is_root
+                else ("manager" if territory.manager_id == change.user_id else "")
+            )
+            if words:
+                for item in pool:
+                    if words in str(item.get("message", "")).lower():
+                        return item
+        return pool[0]
+
+    @staticmethod
+    def _decided(
+        change: Change, call: Call, outcome: str, item: dict[str, Any], checked: str
+    ) -> None:
+        message = f"{item.get('message') or ''} {checked}".strip()
+        change.result.decide(outcome, str(item.get("code") or "") or None, message, call.endpoint)
