@@ -79,8 +79,11 @@ class ZohoApi:
 
 @pytest.fixture(scope="session")
 def sample_emulator() -> Iterator[EmulatorProcess]:
-    """One emulator with the sample org for the whole session: do not write to it."""
-    with EmulatorProcess() as emulator:
+    """One emulator with the sample org for the whole session: do not write to it.
+
+    Many test modules refresh a token of their own, so the refresh throttle is raised.
+    """
+    with EmulatorProcess("--refresh-limit", "100000") as emulator:
         yield emulator
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import threading
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 DEFAULT_SCOPES = ["ZohoCRM.settings.ALL", "ZohoCRM.users.ALL", "ZohoCRM.org.ALL"]
@@ -42,9 +43,9 @@ class EmulatorConfig:
     def as_dict(self) -> dict[str, Any]:
         """The settings as JSON (secrets included: this is a local test server)."""
         with self.lock:
-            out = asdict(self)
-        out.pop("lock", None)
-        return out
+            return {
+                f.name: copy.copy(getattr(self, f.name)) for f in fields(self) if f.name != "lock"
+            }
 
     def update(self, changes: dict[str, Any]) -> list[str]:
         """Apply a JSON object of changes; returns the names changed.

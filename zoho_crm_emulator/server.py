@@ -151,7 +151,12 @@ class Handler(BaseHTTPRequestHandler):
         path = split.path
         query = parse_qs(split.query, keep_blank_values=True)
         if path.startswith("/__emulator"):
-            self._send(inspection.handle(self.server, method, path, query, body))
+            try:
+                answer = inspection.handle(self.server, method, path, query, body)
+            except Exception as exc:
+                traceback.print_exc(file=sys.stderr)
+                answer = Response(500, {"error": repr(exc)})
+            self._send(answer)
         elif path.rstrip("/") in ("/oauth/v2/token", "/oauth/v2/token/revoke"):
             self._send(self._token(method, path.rstrip("/"), query, body))
         else:
