@@ -90,7 +90,11 @@ def test_concurrency_limit(zoho_api):
 def test_credits(zoho_api):
     with EmulatorProcess("--credits", "3") as emulator:
         api = zoho_api(emulator)
-        assert [api.get("/settings/territories").status_code for _ in range(3)] == [200] * 3
+        answers = [api.get("/settings/territories") for _ in range(3)]
+        assert [answer.status_code for answer in answers] == [200] * 3
+        assert "X-API-CREDITS-REMAINING" not in answers[0].headers  # below half the credits
+        assert answers[1].headers["X-API-CREDITS-REMAINING"] == "1"
+        assert answers[2].headers["X-API-CREDITS-REMAINING"] == "0"
         body = assert_error(api.get("/settings/territories"), 429, "TOO_MANY_REQUESTS")
         assert "24 hour" in body["message"]
         stats = emulator.stats()

@@ -350,34 +350,35 @@ SCOPE_CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def scoped():
+    """One emulator; each case sets the granted scopes live, then refreshes (scopes are
+    fixed on a token when it is issued)."""
+    with EmulatorProcess("--refresh-limit", "1000") as emulator:
+        yield emulator
+
+
 @pytest.mark.parametrize(("scopes", "path", "allowed"), SCOPE_CASES)
-def test_scopes(zoho_api, scope_emulators, scopes, path, allowed):
-    answer = zoho_api(scope_emulators(scopes)).get(path)
+def test_scopes(zoho_api, scoped, scopes, path, allowed):
+    scoped.config(scopes=scopes)
+    api = zoho_api(scoped)
+    assert api.token_request().json()["scope"] == " ".join(scopes.split(","))
+    answer = api.get(path)
     if allowed:
         assert answer.status_code == 200, answer.text
     else:
-        assert_error(
-            answer,
-            401,
-            "OAUTH_SCOPE_MISMATCH",
-            {},
-        )
+        assert_error(answer, 401, "OAUTH_SCOPE_MISMATCH", {})
         assert answer.json()["message"] == "invalid oauth scope to access this URL"
 
 
-@pytest.fixture(scope="module")
-def scope_emulators():
-    """One emulator per scope set; changing --scopes live only affects new tokens."""
-    started: dict[str, EmulatorProcess] = {}
-
-    def get(scopes: str) -> EmulatorProcess:
-        if scopes not in started:
-            started[scopes] = EmulatorProcess("--scopes", scopes).start()
-        return started[scopes]
-
-    yield get
-    for emulator in started.values():
-        emulator.stop()
+def test_scopes_are_fixed_when_the_token_is_issued(zoho_api, scoped):
+    scoped.config(scopes="ZohoCRM.users.READ")
+    api = zoho_api(scoped)
+    api.refresh()
+    scoped.config(scopes="ZohoCRM.settings.ALL,ZohoCRM.users.ALL")
+    assert_error(api.get("/settings/territories"), 401, "OAUTH_SCOPE_MISMATCH")
+    api.refresh()
+    assert api.get("/settings/territories").status_code == 200
 
 
 def test_write_scopes(zoho_api):

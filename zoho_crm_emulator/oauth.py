@@ -9,6 +9,7 @@ At most 15 live access tokens per refresh token: the 16th evicts the oldest.
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 import time
@@ -102,13 +103,12 @@ class TokenStore:
             )
             state.tokens[token.token] = token
             self._access[token.token] = token
-        ttl = cfg.token_ttl
         return {
             "access_token": token.token,
             "scope": " ".join(token.scopes),
             "api_domain": api_domain,
             "token_type": "Bearer",
-            "expires_in": int(ttl) if float(ttl).is_integer() else ttl,
+            "expires_in": math.ceil(cfg.token_ttl),  # seconds, an integer as Zoho sends
         }
 
     def revoke(self, token: str) -> bool:

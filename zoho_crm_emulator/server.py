@@ -225,6 +225,12 @@ class Handler(BaseHTTPRequestHandler):
         if response is None:  # the "drop" fault: close with no answer
             self.close_connection = True
             return
+        credits = config.credits
+        if credits:
+            used = server.stats.credits_used
+            if used * 2 >= credits:
+                # Sent once half the credits are used [zoho-api.md §6, secondary source].
+                response.headers["X-API-CREDITS-REMAINING"] = str(max(0, credits - used))
         self._send(response)
 
     def _gate_and_process(
