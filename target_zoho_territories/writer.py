@@ -226,10 +226,13 @@ class Writer:
             elif call.action != ADD and not now:
                 if not_linked:
                     self._decided(change, call, UNCHANGED, not_linked[0], checked)
-                else:
+                elif any(item.get("status") == "success" for item in loose):
                     change.result.decide(
                         REMOVED, "SUCCESS", f"not assigned {checked}", call.endpoint
                     )
+                else:
+                    code = str(errors[0].get("code")) if errors else None
+                    change.result.decide(UNCHANGED, code, f"not assigned {checked}", call.endpoint)
             else:
                 if call.action == ADD:
                     pool = [i for i in errors if i.get("code") != "DUPLICATE_DATA"]
@@ -255,17 +258,17 @@ class Writer:
         if change.user_id not in held:
             held[change.user_id] = user_territories(self.client, change.user_id)
         territory = held[change.user_id].get(change.territory_id)
-        if territory is not None:
-            words = (
-                "organi"
-                if territory.is_root
-                else ("manager" if territory.manager_id == change.user_id else "")
-            )
-            if words:
-                for item in pool:
-                    if words in str(item.get("message", "")).lower():
-                        return item
-        return pool[0]
+        kind = ""
+        if territory is not None and territory.is_root:
+            kind = "organi"
+        elif territory is not None and territory.manager_id == change.user_id:
+            kind = "manager"
+
+        def kind_of(item: dict[str, Any]) -> str:
+            text = str(item.get("message", "")).lower()
+            return next((word for word in ("organi", "manager") if word in text), "")
+
+        return next((item for item in pool if kind_of(item) == kind), pool[0])
 
     @staticmethod
     def _decided(
