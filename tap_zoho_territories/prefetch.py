@@ -141,52 +141,54 @@ class PageChain:
 class ChildPartitions:
     """Child partitions (one per parent record and child stream), started ahead of the writer.
 
-    Parent pages register their children as they arrive; at most `window` are started and not
-    yet taken. The writer takes them in parent order; any it skips (a stream map filtered the
-    parent out) are dropped.
+    Parent pages register their children as they arrive. Each child stream has its own window
+    of `window` started-but-not-taken partitions, so one stream's prefetch never starves
+    another's (a shared window let a later stream's children block the current one's). The
+    writer takes partitions in parent order; any it skips (a stream map filtered the parent
+    out) are dropped.
     """
 
     def __init__(self, window: int) -> None:
         self._window = window
         self._lock = threading.Lock()
-        self._seq = itertools.count()
-        # Waiting partitions by priority; entries whose maker is gone were taken or dropped.
-        self._pending: list[tuple[Priority, int, str, Hashable]] = []
-        self._makers: dict[tuple[str, Hashable], Callable[[], PageChain]] = {}
-        self._started: dict[tuple[str, Hashable], PageChain] = {}
-        self._order: dict[str, deque[Hashable]] = {}
+        self._queues: dict[str, _ChildQueue] = {}
 
-    def register(
-        self, priority: Priority, stream: str, key: Hashable, make: Callable[[], PageChain]
-    ) -> None:
-        """Announce a child partition; it starts when the window has room."""
+    def register(self, stream: str, key: Hashable, make: Callable[[], PageChain]) -> None:
+        """Announce a child partition; it starts when its stream's window has room."""
         with self._lock:
-            self._order.setdefault(stream, deque()).append(key)
-            self._makers[(stream, key)] = make
-            heapq.heappush(self._pending, (priority, next(self._seq), stream, key))
-            self._fill()
+            queue = self._queues.setdefault(stream, _ChildQueue())
+            queue.waiting[key] = make
+            queue.order.append(key)
+            queue.fill(self._window)
 
     def take(self, stream: str, key: Hashable) -> PageChain | None:
         """The chain for `key`, started now if it was still waiting; None if never registered."""
         with self._lock:
-            wanted = (stream, key)
-            if wanted not in self._started and wanted not in self._makers:
+            queue = self._queues.get(stream)
+            if queue is None or (key not in queue.started and key not in queue.waiting):
                 return None
-            order = self._order[stream]
-            while order and order[0] != key:
-                skipped = (stream, order.popleft())
-                self._started.pop(skipped, None)
-                self._makers.pop(skipped, None)
-            order.popleft()
-            chain = self._started.pop(wanted, None)
+            while queue.order[0] != key:
+                skipped = queue.order.popleft()
+                queue.started.pop(skipped, None)
+                queue.waiting.pop(skipped, None)
+            queue.order.popleft()
+            chain = queue.started.pop(key, None)
             if chain is None:
-                chain = self._makers.pop(wanted)().start()
-            self._fill()
+                chain = queue.waiting.pop(key)().start()
+            queue.fill(self._window)
             return chain
 
-    def _fill(self) -> None:
-        while self._pending and len(self._started) < self._window:
-            _, _, stream, key = heapq.heappop(self._pending)
-            make = self._makers.pop((stream, key), None)
-            if make is not None:
-                self._started[(stream, key)] = make().start()
+
+class _ChildQueue:
+    """One child stream's partitions: started ones, waiting ones, and the parent order."""
+
+    def __init__(self) -> None:
+        self.order: deque[Hashable] = deque()
+        self.started: dict[Hashable, PageChain] = {}
+        # Insertion-ordered, so the first waiting partition is the next in parent order.
+        self.waiting: dict[Hashable, Callable[[], PageChain]] = {}
+
+    def fill(self, window: int) -> None:
+        while self.waiting and len(self.started) < window:
+            key = next(iter(self.waiting))
+            self.started[key] = self.waiting.pop(key)().start()

@@ -9,20 +9,29 @@ from typing import Any
 _LENIENT_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{1,2}):(\d{2}):(\d{2})(.*)$")
 
 
+_KEYS: dict[str, str] = {}
+_KEYS_MAX = 10_000
+
+
 def normalize_keys(value: Any) -> Any:
     """Lower-case every object key and drop a leading `$`, recursively.
 
     Zoho mixes `created_time` with `Modified_Time`, and capitalises `Manager`/`Name` in E10.
+    This runs on every record, so known keys come from a cache.
     """
     if isinstance(value, dict):
-        return {_key(k): normalize_keys(v) for k, v in value.items()}
+        out = {}
+        for key, item in value.items():
+            new = _KEYS.get(key)
+            if new is None:
+                new = (key[1:] if key.startswith("$") else key).lower()
+                if len(_KEYS) < _KEYS_MAX:
+                    _KEYS[key] = new
+            out[new] = normalize_keys(item) if isinstance(item, (dict, list)) else item
+        return out
     if isinstance(value, list):
-        return [normalize_keys(v) for v in value]
+        return [normalize_keys(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
-
-
-def _key(key: str) -> str:
-    return (key[1:] if key.startswith("$") else key).lower()
 
 
 def parse_time(value: str) -> dt.datetime:
