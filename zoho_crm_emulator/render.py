@@ -94,73 +94,95 @@ def user(org: Org, row: User) -> dict[str, Any]:
         return out
     role = org.roles.get(row.role_id)
     profile = org.profiles.get(row.profile_id)
-    offset_ms = org.offset_minutes * 60_000
-    return {
-        "country": None,
-        "name_format__s": "Salutation,First Name,Last Name",
-        "language": "en_US",
-        "microsoft": False,
-        "$shift_effective_from": None,
-        "id": row.id,
-        "state": None,
-        "fax": None,
-        "country_locale": "en_US",
-        "sandboxDeveloper": False,
-        "zip": None,
-        "decimal_separator": "Period",
-        "created_time": org.ts(row.created_at),
-        "time_format": "hh:mm a",
-        "offset": offset_ms,
-        "profile": {"name": profile.name if profile else "", "id": row.profile_id},
-        "created_by": minified_user(org, row.created_by_id),
-        "zuid": row.zuid,
-        "full_name": row.full_name,
-        "phone": None,
-        "dob": None,
-        "sort_order_preference__s": "First Name,Last Name",
-        "status": row.status,
-        "role": {"name": role.name if role else "", "id": row.role_id},
-        "customize_info": {
-            "notes_desc": None,
-            "show_right_panel": None,
-            "bc_view": None,
-            "show_home": False,
-            "show_detail_view": True,
-            "unpin_recent_item": None,
-        },
-        "city": None,
-        "signature": None,
-        "locale": "en_US",
-        "personal_account": False,
-        "Isonline": False,
-        "default_tab_group": "0",
-        "Modified_By": minified_user(org, row.modified_by_id),
-        "street": None,
-        "$current_shift": None,
-        "alias": None,
-        "theme": {
-            "normal_tab": {"font_color": "#FFFFFF", "background": "#222222"},
-            "selected_tab": {"font_color": "#FFFFFF", "background": "#222222"},
-            "new_background": None,
-            "background": "#F3F0EB",
-            "screen": "fixed",
-            "type": "default",
-        },
-        "first_name": row.first_name,
-        "email": row.email,
-        "status_reason__s": None,
-        "Modified_Time": org.ts(row.modified_at),
-        "website": None,
-        "$next_shift": None,
-        "mobile": None,
-        "last_name": row.last_name,
-        "time_zone": org.time_zone,
-        "number_separator": "Comma",
-        "confirm": row.confirm,
-        "date_format": "dd/MM/yyyy",
-        "category": "regular_user",
-        "Reporting_To": minified_user(org, row.reporting_to_id),
-    }
+    out = _USER_TEMPLATE.copy()  # constant values are shared, never mutated
+    out["id"] = row.id
+    out["created_time"] = org.ts(row.created_at)
+    out["offset"] = org.offset_minutes * 60_000
+    out["profile"] = {"name": profile.name if profile else "", "id": row.profile_id}
+    out["created_by"] = minified_user(org, row.created_by_id)
+    out["zuid"] = row.zuid
+    out["full_name"] = row.full_name
+    out["status"] = row.status
+    out["role"] = {"name": role.name if role else "", "id": row.role_id}
+    out["Modified_By"] = minified_user(org, row.modified_by_id)
+    out["first_name"] = row.first_name
+    out["email"] = row.email
+    out["Modified_Time"] = org.ts(row.modified_at)
+    out["last_name"] = row.last_name
+    out["time_zone"] = org.time_zone
+    out["confirm"] = row.confirm
+    out["Reporting_To"] = minified_user(org, row.reporting_to_id)
+    return out
+
+
+# Every E8 key, in the order of the S003 sample (Patricia Boyle's object); ``None`` values for
+# the per-user keys are filled in by :func:`user`.
+_USER_TEMPLATE: dict[str, Any] = {
+    "country": None,
+    "name_format__s": "Salutation,First Name,Last Name",
+    "language": "en_US",
+    "microsoft": False,
+    "$shift_effective_from": None,
+    "id": None,
+    "state": None,
+    "fax": None,
+    "country_locale": "en_US",
+    "sandboxDeveloper": False,
+    "zip": None,
+    "decimal_separator": "Period",
+    "created_time": None,
+    "time_format": "hh:mm a",
+    "offset": None,
+    "profile": None,
+    "created_by": None,
+    "zuid": None,
+    "full_name": None,
+    "phone": None,
+    "dob": None,
+    "sort_order_preference__s": "First Name,Last Name",
+    "status": None,
+    "role": None,
+    "customize_info": {
+        "notes_desc": None,
+        "show_right_panel": None,
+        "bc_view": None,
+        "show_home": False,
+        "show_detail_view": True,
+        "unpin_recent_item": None,
+    },
+    "city": None,
+    "signature": None,
+    "locale": "en_US",
+    "personal_account": False,
+    "Isonline": False,
+    "default_tab_group": "0",
+    "Modified_By": None,
+    "street": None,
+    "$current_shift": None,
+    "alias": None,
+    "theme": {
+        "normal_tab": {"font_color": "#FFFFFF", "background": "#222222"},
+        "selected_tab": {"font_color": "#FFFFFF", "background": "#222222"},
+        "new_background": None,
+        "background": "#F3F0EB",
+        "screen": "fixed",
+        "type": "default",
+    },
+    "first_name": None,
+    "email": None,
+    "status_reason__s": None,
+    "Modified_Time": None,
+    "website": None,
+    "$next_shift": None,
+    "mobile": None,
+    "last_name": None,
+    "time_zone": None,
+    "number_separator": "Comma",
+    "confirm": None,
+    "date_format": "dd/MM/yyyy",
+    "category": "regular_user",
+    "Reporting_To": None,
+}
 
 
 def sources_count(org: Org, group: UserGroup) -> dict[str, Any]:

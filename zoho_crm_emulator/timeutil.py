@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
@@ -19,7 +20,13 @@ def tz_for(offset_minutes: int) -> timezone:
 
 def format_ts(epoch: int, offset_minutes: int) -> str:
     """Format epoch seconds as Zoho does, e.g. ``2023-02-01T10:09:10+05:30``."""
-    return datetime.fromtimestamp(epoch, tz_for(offset_minutes)).isoformat(timespec="seconds")
+    t = time.gmtime(epoch + offset_minutes * 60)
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    sign = "-" if offset_minutes < 0 else "+"
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:"
+        f"{t.tm_sec:02d}{sign}{hours:02d}:{minutes:02d}"
+    )
 
 
 def parse_ts(text: str, default_offset_minutes: int = 0) -> float | None:
