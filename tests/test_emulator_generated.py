@@ -7,6 +7,8 @@ from collections import Counter
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zoho_crm_emulator.org import generated_org
 from zoho_crm_emulator.process import EmulatorProcess
@@ -220,3 +222,45 @@ def test_big_org_serves_first_and_last_pages(zoho_api):
         assert groups["info"]["count"] == 40
         some = territories["territories"][-1]["id"]
         assert api.get(f"/settings/territories/{some}/users").status_code == 200
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    territories=st.integers(1, 120),
+    users=st.integers(1, 300),
+    groups=st.integers(0, 12),
+    seed=st.integers(0, 10_000),
+)
+def test_generated_org_invariants(territories, users, groups, seed):
+    org = generated_org(territories, users, groups, seed)
+    assert len(org.territories) == territories
+    assert len(org.users) == users
+    assert len(org.groups) == groups
+    roots = [t for t in org.territories.values() if t.parent_id is None]
+    assert [t.id for t in roots] == [org.root_territory_id]
+    for territory in org.territories.values():
+        assert territory.manager_id in org.territory_users[territory.id]
+        assert org.users[territory.manager_id].status != "deleted"
+        seen, node = set(), territory
+        while node.parent_id is not None:  # every path leads to the root, no cycles
+            assert node.id not in seen
+            seen.add(node.id)
+            node = org.territories[node.parent_id]
+        assert len(seen) <= 5
+    for user_id, territory_ids in org.user_territories.items():
+        for territory_id in territory_ids:
+            assert user_id in org.territory_users[territory_id]
+    assert org.users[org.current_user_id].status == "active"
+    assert len({u.email for u in org.users.values()}) == users
+    for group in org.groups.values():
+        assert group.sources
+        assert len(org.group_members(group.id)) <= users
+
+
+def test_tiny_generated_org_serves(zoho_api):
+    with EmulatorProcess("--territories", "1", "--users", "1", "--groups", "0") as emulator:
+        api = zoho_api(emulator)
+        assert api.get("/settings/territories").json()["info"]["count"] == 1
+        assert api.get("/users").json()["info"]["count"] == 1
+        assert api.get("/settings/user_groups").status_code == 204
+        assert api.get("/settings/user_groups/actions/associated_users_count").status_code == 204
