@@ -127,6 +127,13 @@ class TokenStore:
             self._access.pop(token).revoked = True
             return True
 
+    def revoke_access(self, token: str) -> None:
+        """Revoke one access token (the ``revoke`` fault)."""
+        with self._lock:
+            found = self._access.pop(token, None) if token in self._access else None
+            if found is not None:
+                found.revoked = True
+
     def lookup(self, token: str) -> AccessToken | None:
         """The live access token, or ``None`` (unknown, expired, revoked or evicted)."""
         with self._lock:

@@ -265,7 +265,7 @@ class Handler(BaseHTTPRequestHandler):
                     return Response(429, error_body(TOO_MANY, FAULT_429_MESSAGE))
                 token = self._bearer()
                 if token:
-                    server.tokens.revoke(token)
+                    server.tokens.revoke_access(token)
                 return Response(401, error_body("INVALID_TOKEN", "invalid oauth token"))
         try:
             response = self._process(match, method=method, path=path, query=query, body=body)
