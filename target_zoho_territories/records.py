@@ -78,6 +78,11 @@ class Result:
         if endpoint is not None:
             self.endpoint = endpoint
 
+    def revise(self, outcome: str, message: str) -> None:
+        """Replace a decided outcome after a check read (the code stays Zoho's)."""
+        self.outcome = outcome
+        self.message = message
+
     @property
     def pair(self) -> tuple[str, str]:
         """`(user_id, territory_id)` of a valid assignment."""

@@ -24,7 +24,13 @@ from tap_zoho_territories.errors import (
 )
 from target_zoho_territories.errors import RunAborted
 from target_zoho_territories.planner import VIA_USER, Call, Change
-from target_zoho_territories.reads import HeldTerritory, territory_users, user_territories
+from target_zoho_territories.reads import (
+    TERRITORY_USERS,
+    USER_TERRITORIES,
+    HeldTerritory,
+    territory_users,
+    user_territories,
+)
 from target_zoho_territories.records import (
     ADD,
     ADDED,
@@ -88,6 +94,38 @@ def run_parallel(
         raise RunAborted(str(first)) from first
 
 
+class CallReads:
+    """What Zoho holds for one call's path id, read at most once, after the call."""
+
+    def __init__(self, client: ZohoClient, call: Call) -> None:
+        self.client = client
+        self.call = call
+        self.held: dict[str, dict[str, HeldTerritory]] = {}
+        self._present: set[tuple[str, str]] | None = None
+
+    @property
+    def source(self) -> str:
+        """The read endpoint, for messages."""
+        return f"GET {USER_TERRITORIES if self.call.via == VIA_USER else TERRITORY_USERS}"
+
+    def present(self) -> set[tuple[str, str]]:
+        """The call's pairs that Zoho holds now (E10 for a user call, E5 for a territory call)."""
+        if self._present is None:
+            key = self.call.key
+            if self.call.via == VIA_USER:
+                self.held[key] = user_territories(self.client, key)
+                self._present = {(key, t) for t in self.held[key]}
+            else:
+                self._present = {(u, key) for u in territory_users(self.client, key)}
+        return self._present
+
+    def territory(self, change: Change) -> HeldTerritory | None:
+        """The change's territory as its user holds it (E10), or None."""
+        if change.user_id not in self.held:
+            self.held[change.user_id] = user_territories(self.client, change.user_id)
+        return self.held[change.user_id].get(change.territory_id)
+
+
 class Writer:
     """Sends planned calls and decides the outcome of each change."""
 
@@ -127,6 +165,7 @@ class Writer:
             kwargs = {"json": {wrapper: [{"id": item} for item in ids]}}
         else:
             kwargs = {"params": {"ids": ",".join(ids)}}
+        reads = CallReads(self.client, call)
         try:
             answer = self.client.request(
                 call.method, call.template, path={"id": call.key}, envelope=wrapper, **kwargs
@@ -138,7 +177,6 @@ class Writer:
             # A top-level error (own user NOT_ALLOWED, unknown id in the path, LIMIT_EXCEEDED):
             # Zoho refused the whole call.
             self._fail_all(call, exc.code, exc.message)
-            return
         except Exception as exc:
             self._fail_all(
                 call,
@@ -146,14 +184,16 @@ class Writer:
                 f"{exc} (the call may or may not have been applied; re-running is safe)",
             )
             raise
-        items = (answer.body or {}).get(wrapper)
-        self._match(call, ids, items if isinstance(items, list) else [])
+        else:
+            items = (answer.body or {}).get(wrapper)
+            self._match(call, ids, items if isinstance(items, list) else [], reads)
+        self._verify_refusals(call, reads)
 
     def _fail_all(self, call: Call, code: str, message: str) -> None:
         for change in call.changes:
             change.result.decide(FAILED, code, message, call.endpoint)
 
-    def _match(self, call: Call, ids: list[str], items: list[Any]) -> None:
+    def _match(self, call: Call, ids: list[str], items: list[Any], reads: CallReads) -> None:
         by_id = {call.item_id(change): change for change in call.changes}
         decided: set[str] = set()
         loose: list[dict[str, Any]] = []
@@ -176,7 +216,7 @@ class Writer:
         if not left:
             return
         try:
-            self._settle_by_read(call, left, loose)
+            self._settle_by_read(call, left, loose, reads)
         except Exception as exc:
             message = f"sent, but the answer could not be matched and the check read failed: {exc}"
             for change in left:
@@ -198,20 +238,38 @@ class Writer:
             outcome = FAILED
         change.result.decide(outcome, code or None, message or None, call.endpoint)
 
-    def _settle_by_read(self, call: Call, left: list[Change], loose: list[dict[str, Any]]) -> None:
+    def _verify_refusals(self, call: Call, reads: CallReads) -> None:
+        """A refused change whose pair Zoho already holds as wanted is `unchanged`.
+
+        Zoho checks some rules before it looks for a duplicate (an inactive user, the token's
+        own user), so re-sending an assignment that is already in place can be refused; one
+        read per call with refusals keeps re-runs idempotent.
+        """
+        refused = [change for change in call.changes if change.result.outcome == FAILED]
+        if not refused:
+            return
+        try:
+            present = reads.present()
+        except ZohoAPIError as exc:
+            if isinstance(exc, ZohoAccessError):
+                raise
+            return  # e.g. the id in the path is unknown: nothing to verify
+        for change in refused:
+            holds = change.pair in present
+            if holds == (call.action == ADD):
+                state = "already assigned" if holds else "not assigned"
+                change.result.revise(
+                    UNCHANGED,
+                    f"{state}, as wanted (checked with {reads.source}); Zoho answered: "
+                    f"{change.result.message}",
+                )
+
+    def _settle_by_read(
+        self, call: Call, left: list[Change], loose: list[dict[str, Any]], reads: CallReads
+    ) -> None:
         """Decide changes whose items could not be matched, from what Zoho holds now."""
-        held: dict[str, dict[str, HeldTerritory]] = {}
-        if call.via == VIA_USER:
-            held[call.key] = user_territories(self.client, call.key)
-            present = {(call.key, t) for t in held[call.key]}
-        else:
-            present = {(u, call.key) for u in territory_users(self.client, call.key)}
-        source = (
-            "GET /users/{id}/territories"
-            if call.via == VIA_USER
-            else ("GET /settings/territories/{id}/users")
-        )
-        checked = f"(matched by reading {source} after the call)"
+        present = reads.present()
+        checked = f"(matched by reading {reads.source} after the call)"
         errors = [item for item in loose if item.get("status") != "success"]
         not_linked = [item for item in errors if is_not_linked(item)]
         refusals = [item for item in errors if not is_not_linked(item)]
@@ -238,26 +296,22 @@ class Writer:
                     pool = [i for i in errors if i.get("code") != "DUPLICATE_DATA"]
                 else:
                     pool = refusals
-                item = self._reason(change, pool, held)
+                item = self._reason(change, pool, reads)
                 if item is None:
                     state = "not assigned" if call.action == ADD else "still assigned"
                     change.result.decide(FAILED, "UNMATCHED", f"{state} {checked}", call.endpoint)
                 else:
                     self._decided(change, call, FAILED, item, checked)
 
+    @staticmethod
     def _reason(
-        self,
-        change: Change,
-        pool: list[dict[str, Any]],
-        held: dict[str, dict[str, HeldTerritory]],
+        change: Change, pool: list[dict[str, Any]], reads: CallReads
     ) -> dict[str, Any] | None:
         """Which of Zoho's unmatched error items explains why this change did not happen."""
         distinct = {(i.get("code"), i.get("message")): i for i in pool}
         if len(distinct) <= 1:
             return next(iter(distinct.values()), None)
-        if change.user_id not in held:
-            held[change.user_id] = user_territories(self.client, change.user_id)
-        territory = held[change.user_id].get(change.territory_id)
+        territory = reads.territory(change)
         kind = ""
         if territory is not None and territory.is_root:
             kind = "organi"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_target_helpers import (
+from tests.test_target_helpers import (
     SCHEMA,
     Org,
     assert_no_secrets,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from test_target_helpers import (
+
+from tests.test_target_helpers import (
     SCHEMA,
     STREAM,
     Org,
@@ -120,19 +121,30 @@ def test_own_user_is_not_allowed(org: Org, tmp_path, write_via: str) -> None:
     assert "1 record(s) failed" in run.last_error_line
 
 
-def test_own_user_remove_is_refused_or_verified(org: Org, tmp_path) -> None:
-    # The token's user holds only the organisation territory. E12 refuses the whole call
-    # (NOT_ALLOWED); E7 refuses the item with empty details, and a read shows the pair is not
-    # there, which is what the record asked for.
-    territory = org.territories()[0]
-    messages = [SCHEMA, record(org.me, territory, "remove")]
+def test_refusals_are_checked_against_what_zoho_holds(org: Org, tmp_path) -> None:
+    # Zoho refuses any change to the token's own user, before it looks at the pair: E12 and
+    # E11 refuse the whole call, E7 the item (with empty details). A read after the call
+    # shows whether the org already is as the record wants.
+    held = next(t for u, t in org.assignments() if u == org.me)
+    absent = org.territories()[0]
+    messages = [SCHEMA, record(org.me, absent, "remove"), record(org.me, held)]
+    messages.append(record(org.me, org.territories()[1]))
 
-    by_user = run_target(org.config(write_via="user"), messages, tmp_path).results[0]
-    by_territory = run_target(org.config(write_via="territory"), messages, tmp_path).results[0]
-
-    assert (by_user["outcome"], by_user["code"]) == ("failed", "NOT_ALLOWED")
-    assert (by_territory["outcome"], by_territory["code"]) == ("unchanged", "NOT_ALLOWED")
-    assert "matched by reading GET /settings/territories/{id}/users" in by_territory["message"]
+    for write_via in ("user", "territory"):
+        org.emulator.reset_stats()
+        run = run_target(org.config(write_via=write_via), messages, tmp_path)
+        results = run.by_line()
+        assert {r["code"] for r in results.values()} == {"NOT_ALLOWED"}
+        assert results[2]["outcome"] == "unchanged"
+        assert "not assigned" in results[2]["message"]
+        assert "GET /" in results[2]["message"]
+        assert results[3]["outcome"] == "unchanged"
+        assert "already assigned, as wanted" in results[3]["message"]
+        assert results[4]["outcome"] == "failed"
+        assert "own territories" in results[4]["message"]
+        assert run.returncode == 1
+        reads = sum(n for k, n in org.calls().items() if k.startswith("GET"))
+        assert reads == (2 if write_via == "user" else 3)  # one per call with refusals
 
 
 @pytest.mark.parametrize("write_via", ["user", "territory"])
