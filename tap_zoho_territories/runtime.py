@@ -33,19 +33,27 @@ class SyncRuntime:
         self.children = ChildPartitions(window=workers * CHILD_WINDOW_PER_WORKER)
         self.prefetch_children = True
         self._top: dict[str, PageChain] = {}
+        self._planned: list[ZohoStream] = []
         self._gated: dict[str, ZohoAccessError] = {}
         self._lock = threading.Lock()
 
-    def start(self, streams: list[ZohoStream]) -> None:
-        """Start the first pages of every selected top-level stream at once."""
-        for stream in streams:
-            if stream.parent_stream_type is None and (
-                stream.selected or stream.has_selected_descendents
-            ):
-                self._top[stream.name] = stream.make_chain(None).start()
+    def plan(self, streams: list[ZohoStream]) -> None:
+        """Prefetch these streams' pages once the first of them starts syncing."""
+        self._planned = [
+            s
+            for s in streams
+            if s.parent_stream_type is None and (s.selected or s.has_selected_descendents)
+        ]
 
     def top_chain(self, stream: ZohoStream) -> PageChain:
-        """The chain started for a top-level stream, or a new one."""
+        """The chain of a top-level stream.
+
+        The first call starts every planned stream's chain: by then the SDK has settled each
+        stream's replication method (a selected child forces its parent to full table).
+        """
+        planned, self._planned = self._planned, []
+        for other in planned:
+            self._top[other.name] = other.make_chain(None).start()
         chain = self._top.pop(stream.name, None)
         return chain if chain is not None else stream.make_chain(None).start()
 

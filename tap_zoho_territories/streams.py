@@ -77,7 +77,23 @@ class ZohoStream(Stream):
         """Extra request headers."""
         return {}
 
-    def fetch_page(self, context: Context | None, number: int) -> Page:
+    def bookmark(self, context: Context | None) -> str | None:
+        """Where an incremental run starts (state, else start_date); None for full table."""
+        if self.replication_method != "INCREMENTAL":
+            return None
+        # The SDK records the starting value when the stream starts syncing; pages are
+        # requested before that, so record it now (the same value, from state and config).
+        self._write_starting_replication_value(context)
+        value = self.get_starting_replication_key_value(context)
+        return str(value) if value else None
+
+    def fetch_page(
+        self,
+        context: Context | None,
+        number: int,
+        params: dict[str, Any],
+        headers: dict[str, str],
+    ) -> Page:
         """Fetch one page (in a worker thread)."""
         if self.runtime.is_gated(self.name):
             return Page([], more=False, number=number)
@@ -87,8 +103,8 @@ class ZohoStream(Stream):
                 self.path,
                 self.envelope,
                 path=path,
-                params=self.request_params(context),
-                headers=self.request_headers(context),
+                params=params,
+                headers=headers,
                 page=number,
                 per_page=self.per_page,
             )
@@ -105,10 +121,11 @@ class ZohoStream(Stream):
         """A not-yet-started chain of this stream's pages for one context."""
         children = [c for c in self.child_streams if c.selected or c.has_selected_descendents]
         priority = (self.rank, 0) if context is None else (self.rank, 1)
+        params, headers = self.request_params(context), self.request_headers(context)
         return PageChain(
             self.runtime.scheduler,
             priority,
-            lambda number: self.fetch_page(context, number),
+            lambda number: self.fetch_page(context, number, params, headers),
             ahead=PAGES_AHEAD,
             on_page=(lambda records: self._register_children(children, records))
             if children
@@ -185,9 +202,7 @@ class TerritoriesStream(ZohoStream):
 
     def request_params(self, context: Context | None) -> dict[str, Any]:
         """Incremental runs ask Zoho only for territories modified since the bookmark."""
-        if self.replication_key is None:
-            return {}
-        start = self.get_starting_replication_key_value(context)
+        start = self.bookmark(context)
         if not start:
             return {}
         # Zoho has no greater-or-equal comparator; a second's overlap keeps it at-least-once.
@@ -252,9 +267,7 @@ class UsersStream(ZohoStream):
 
     def request_headers(self, context: Context | None) -> dict[str, str]:
         """Incremental runs send If-Modified-Since; Zoho answers 304 when nothing changed."""
-        if self.replication_key is None:
-            return {}
-        start = self.get_starting_replication_key_value(context)
+        start = self.bookmark(context)
         return {"If-Modified-Since": zoho_time(start, minus_seconds=1)} if start else {}
 
 

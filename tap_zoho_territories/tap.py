@@ -96,8 +96,7 @@ class TapZohoTerritories(Tap):
         Zoho errors end the run with their message (no traceback) after the STATE reached so far.
         """
         try:
-            runtime = self.runtime
-            runtime.start([s for s in self.streams.values() if isinstance(s, ZohoStream)])
+            self.runtime.plan([s for s in self.streams.values() if isinstance(s, ZohoStream)])
             super().sync_all()
         except ZohoError as exc:
             self._fail(exc)

@@ -11,7 +11,7 @@ from zoho_crm_emulator.api import Response
 if TYPE_CHECKING:
     from zoho_crm_emulator.server import EmulatorServer
 
-SECTIONS = ("territories", "users", "user_groups", "assignments")
+SECTIONS = ("territories", "users", "user_groups", "assignments", "roles")
 
 
 def handle(
@@ -77,6 +77,17 @@ def state(server: EmulatorServer, sections: list[str]) -> dict[str, Any]:
         if "assignments" in sections:
             out["assignments"] = [
                 {"user_id": uid, "territory_id": tid} for uid, tid in org.assignments()
+            ]
+        if "roles" in sections:
+            out["roles"] = [
+                {
+                    "id": role.id,
+                    "name": role.name,
+                    "reporting_to": None
+                    if role.parent_id is None
+                    else {"id": role.parent_id, "name": org.roles[role.parent_id].name},
+                }
+                for role in org.roles.values()
             ]
         out["current_user_id"] = org.current_user_id
         out["root_territory_id"] = org.root_territory_id
