@@ -62,10 +62,15 @@ def diff(
         current = held[user]
         for change in mine:
             if change.action == ADD and change.territory_id in current:
-                change.result.decide(UNCHANGED, IN_PLACE, "already assigned (read before writing)")
+                change.result.decide(
+                    UNCHANGED, IN_PLACE, "already assigned (read before writing)", READ_ENDPOINT
+                )
             elif change.action == REMOVE and change.territory_id not in current:
                 change.result.decide(
-                    UNCHANGED, IN_PLACE, "already not assigned (read before writing)"
+                    UNCHANGED,
+                    IN_PLACE,
+                    "already not assigned (read before writing)",
+                    READ_ENDPOINT,
                 )
             else:
                 to_write.append(change)

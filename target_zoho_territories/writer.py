@@ -91,7 +91,10 @@ def run_parallel(
         first = errors[0]
         if isinstance(first, RunAborted):
             raise first
-        raise RunAborted(str(first)) from first
+        message = str(first)
+        if isinstance(first, ZohoAccessError):
+            message += f" Needed: {first.what_to_enable}."
+        raise RunAborted(message) from first
 
 
 class CallReads:

@@ -12,6 +12,7 @@ from tests.test_target_helpers import (
     run_target,
     state,
 )
+from zoho_crm_emulator.process import EmulatorProcess
 
 __all__ = ["generated_org", "org"]
 
@@ -87,3 +88,20 @@ def test_bad_credentials_stop_the_run_with_the_reason(org: Org, tmp_path) -> Non
     assert run.states == []
     assert run.results[0]["outcome"] == "failed"
     assert "wrong-secret" not in run.stderr
+
+
+def test_a_missing_scope_stops_the_run_and_names_the_scope(tmp_path) -> None:
+    with EmulatorProcess("--scopes", "ZohoCRM.users.READ,ZohoCRM.settings.territories.READ") as em:
+        state_before = em.state()["assignments"]
+        user = next(u["id"] for u in em.state()["users"] if u["status"] == "active")
+        territory = em.state()["territories"][1]["id"]
+        messages = [SCHEMA, record(user, territory), state({"s": 1})]
+
+        run = run_target(em.config_for_tap(), messages, tmp_path)
+
+        assert run.returncode == 2
+        assert "OAUTH_SCOPE_MISMATCH" in run.last_error_line
+        assert "ZohoCRM.settings.territories.ALL" in run.last_error_line
+        assert run.states == []
+        assert run.results[0]["code"] == "OAUTH_SCOPE_MISMATCH"
+        assert em.state()["assignments"] == state_before
