@@ -70,6 +70,11 @@ class AssignmentSink(BatchSink):
 
     def process_batch(self, context: dict) -> None:
         """Write the batch; then STATE may follow, as every record read has its answer."""
-        if self.is_assignment:
-            self.engine.flush()
-            self.zoho_target.checkpoint()
+        if not self.is_assignment:
+            return
+        # Records of a BATCH message's files arrive here, not through process_record.
+        line = self.zoho_target.message_reader_line()
+        for record in context.get("records") or []:
+            self.engine.add(read_assignment(self.stream_name, line, record))
+        self.engine.flush()
+        self.zoho_target.checkpoint()

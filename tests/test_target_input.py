@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import signal
 import subprocess
@@ -227,3 +228,26 @@ def test_results_file_is_replaced_on_each_run(org: Org, tmp_path: Path) -> None:
 
     assert len(second.results) == 1
     assert second.results[0]["action"] == "remove"
+
+
+def test_batch_messages_are_read_like_records(org: Org, tmp_path: Path) -> None:
+    territory = org.territories()[5]
+    users = org.not_assigned(territory, org.active_users())[:3]
+    batch = tmp_path / "batch-1.json.gz"
+    with gzip.open(batch, "wt") as handle:
+        for user in users:
+            handle.write(json.dumps({"user_id": user, "territory_id": territory}) + "\n")
+    message = {
+        "type": "BATCH",
+        "stream": SCHEMA["stream"],
+        "encoding": {"format": "jsonl", "compression": "gzip"},
+        "manifest": [batch.as_uri()],
+    }
+
+    run = run_target(org.config(), [SCHEMA, message, state({"b": 1})], tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    assert {(u, territory) for u in users} <= org.assignments()
+    assert run.outcomes == {"added": 3}
+    assert {r["line"] for r in run.results} == {2}
+    assert run.states == [{"b": 1}]
