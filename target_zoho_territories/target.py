@@ -183,6 +183,7 @@ class TargetZohoTerritories(Target):
             self._finish()
         if stop is not None:
             if stop.error is not None:
+                self.logger.error("Input stopped at %s", stop.reason)
                 raise stop.error
             raise InputStopped(stop.reason)
         if interrupted is not None:

@@ -87,7 +87,7 @@ def test_record_before_schema_stops_after_writing_earlier_records(org: Org, tmp_
     run = run_target(org.config(), [SCHEMA, record(user, territory), stray], tmp_path)
 
     assert run.returncode != 0
-    assert "line 3" in run.stderr
+    assert "Input stopped at line 3: RecordsWithoutSchemaException" in run.stderr
     assert run.outcomes == {"added": 1}
     assert (user, territory) in org.assignments()
 
