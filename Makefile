@@ -26,3 +26,7 @@ test: lint typecheck
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache output build dist *.egg-info
+
+# Benchmarks against the emulator (not part of `make test`); writes bench/results.json and .md.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
