@@ -180,6 +180,12 @@ class ZohoStream(Stream):
         """Children are keyed by this record's id (see each child's `context_key`)."""
         return {child.context_key: record["id"] for child in self.child_streams}  # type: ignore[attr-defined]
 
+    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
+        """Called by the SDK after a top-level stream (and its children) synced completely."""
+        super().finalize_state_progress_markers(state)
+        if state is None and self.parent_stream_type is None:
+            self._tap.completed_streams.add(self.name)  # type: ignore[attr-defined]
+
     def _write_schema_message(self) -> None:
         """Write SCHEMA once per stream, not once per parent record as the SDK would."""
         if not self._schema_written:

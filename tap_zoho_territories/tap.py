@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, cast
 
 import click
 from singer_sdk import Stream, Tap
@@ -13,9 +14,16 @@ from singer_sdk import typing as th
 from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_zoho_territories.errors import ZohoError
+from tap_zoho_territories.records import parse_time
 from tap_zoho_territories.runtime import SyncRuntime
 from tap_zoho_territories.settings import CONNECTION_PROPERTIES, ConnectionSettings
 from tap_zoho_territories.streams import STREAM_TYPES, ZohoStream
+
+# A run stopped by a Zoho error (credits, budget, retries) leaves this in STATE: the top-level
+# streams it completed. The next run within RESUME_WINDOW skips them, so a day's credits are not
+# spent twice on the same data; a run that completes removes the marker.
+RESUME_KEY = "zoho_resume"
+RESUME_WINDOW = dt.timedelta(hours=24)
 
 USER_TYPES = [
     "AllUsers",
@@ -90,23 +98,77 @@ class TapZohoTerritories(Tap):
         settings = ConnectionSettings.from_config(self.config)
         return SyncRuntime(settings, self.logger, _user_agent())
 
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Load bookmarks, and the resume marker the SDK would drop."""
+        super().load_state(state)
+        if RESUME_KEY in state:
+            self._raw_state[RESUME_KEY] = state[RESUME_KEY]
+
+    @cached_property
+    def completed_streams(self) -> set[str]:
+        """Top-level streams fully synced in this run (or by the interrupted run it resumes)."""
+        return set()
+
     def sync_all(self) -> None:  # type: ignore[misc]
         """Sync every selected stream, fetching ahead in parallel; summarise calls at the end.
 
-        Zoho errors end the run with their message (no traceback) after the STATE reached so far.
+        Zoho errors end the run with their message (no traceback) after the STATE reached so
+        far, marked so that the next run resumes.
         """
         try:
+            self._skip_resumed_streams()
             self.runtime.plan([s for s in self.streams.values() if isinstance(s, ZohoStream)])
             super().sync_all()
         except ZohoError as exc:
             self._fail(exc)
         finally:
             self._close_runtime()
+        if self._raw_state.pop(RESUME_KEY, None) is not None:
+            self._state_writer.write_state(self.state)
+
+    @property
+    def _raw_state(self) -> dict[str, Any]:
+        """The state as a plain dict (the SDK types it as bookmarks only)."""
+        return cast("dict[str, Any]", self.state)
+
+    def _skip_resumed_streams(self) -> None:
+        marker = self._raw_state.get(RESUME_KEY)
+        if not isinstance(marker, dict):
+            return
+        try:
+            stopped = parse_time(str(marker["stopped_at"]))
+            done = [str(name) for name in marker["completed_streams"]]
+        except (KeyError, TypeError, ValueError):
+            self.logger.warning("Ignoring an unreadable %s entry in the state.", RESUME_KEY)
+            return
+        if dt.datetime.now(dt.timezone.utc) - stopped > RESUME_WINDOW:
+            self.logger.info("The run stopped at %s is over a day old; reading all.", stopped)
+            return
+        self.logger.info(
+            "Resuming the run stopped at %s: skipping the streams it completed: %s.",
+            stopped.isoformat(),
+            ", ".join(done) or "none",
+        )
+        for name in done:
+            stream = self.streams.get(name)
+            if stream is not None:
+                for skipped in (stream, *stream.descendent_streams):
+                    skipped.selected = False
+                self.completed_streams.add(name)
 
     def _fail(self, exc: ZohoError) -> None:
         self.logger.error("%s", exc)
         if "runtime" in self.__dict__:
+            self._raw_state[RESUME_KEY] = {
+                "stopped_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "completed_streams": sorted(self.completed_streams),
+            }
             self._state_writer.write_state(self.state)
+            self.logger.error(
+                "Stopped early. Streams completed: %s. Re-run with the last STATE to continue "
+                "with the others.",
+                ", ".join(sorted(self.completed_streams)) or "none",
+            )
         self._close_runtime()
         sys.exit(1)
 
