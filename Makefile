@@ -3,8 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Meltano gets a venv of its own: its pins (click, rich, sqlalchemy, structlog, ...) can then
+# never fight the project's dev tools, and the project's venv stays what pyproject.toml says.
+# Plugin venvs are made by `meltano install` under .meltano/ (uv, as Meltano 4 does by default).
+MELTANO_VERSION := 4.4.1
+MELTANO_VENV := .venv-meltano
+MELTANO := $(MELTANO_VENV)/bin/meltano
+MELTANO_STAMP := $(MELTANO_VENV)/.installed-$(MELTANO_VERSION)
 
-.PHONY: install test lint typecheck bench demo clean about-docs
+.PHONY: install meltano test lint typecheck bench demo clean about-docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +21,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(MELTANO_STAMP):
+	rm -rf $(MELTANO_VENV)
+	$(PYTHON) -m venv $(MELTANO_VENV)
+	$(MELTANO_VENV)/bin/pip install --quiet --upgrade pip
+	$(MELTANO_VENV)/bin/pip install --quiet 'meltano==$(MELTANO_VERSION)'
+	touch $(MELTANO_STAMP)
+
+meltano: $(MELTANO_STAMP)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -21,11 +37,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy tap_zoho_territories target_zoho_territories zoho_crm_emulator
 
-test: lint typecheck
+# The Meltano tests (tests/test_meltano_*.py, tests/test_pipeline_*.py) run .venv-meltano's.
+test: lint typecheck $(MELTANO_STAMP)
 	$(BIN)/pytest -p no:cacheprovider
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache output build dist *.egg-info
+	rm -rf $(VENV) $(MELTANO_VENV) .meltano .pytest_cache .mypy_cache .ruff_cache output build dist *.egg-info
 
 # Benchmarks against the emulator (not part of `make test`); writes bench/results.json and .md.
 bench: $(STAMP)
