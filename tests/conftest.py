@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the project need not be installed to run its tests
     sys.path.insert(0, str(ROOT))
 
+from tests.secrets_check import assert_no_secrets  # noqa: E402
 from zoho_crm_emulator.config import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN  # noqa: E402
 from zoho_crm_emulator.process import EmulatorProcess  # noqa: E402
 
@@ -96,3 +97,37 @@ def zoho_api() -> Callable[..., ZohoApi]:
         return ZohoApi(url, version)
 
     return make
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Capture in-process logs at DEBUG (unless asked otherwise), for the secrets check."""
+    config.addinivalue_line(
+        "markers",
+        "secrets_in_test_client(reason): the test's own client code puts a credential in what "
+        "pytest captures; the in-process secrets check is off for it (say why)",
+    )
+    if config.getoption("log_level", None) is None and not config.getini("log_level"):
+        config.option.log_level = "DEBUG"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Fail any test phase whose captured logs, stdout or stderr hold a secret or a token.
+
+    Subprocess output is checked by the run helpers (tests/secrets_check.py); this covers
+    what runs in-process, such as the SDK's standard tap and target tests.
+    """
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    captured = [
+        content
+        for name, content in report.sections
+        if name.startswith("Captured") and name.endswith(f" {report.when}")
+    ]
+    if not captured or report.failed or item.get_closest_marker("secrets_in_test_client"):
+        return
+    try:
+        assert_no_secrets(*captured, where=f"what pytest captured during {report.when}")
+    except AssertionError as exc:
+        report.outcome = "failed"
+        report.longrepr = str(exc)

@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-BIN = Path(sys.executable).parent
+from tests.secrets_check import SECRETS, check_run
 
-# The values sample_config.json holds; tests check that none of them leaks.
-SECRETS = ("emulator-client-secret", "1000.emulator-refresh-token")
+BIN = Path(sys.executable).parent
+# Every run logs at DEBUG, so the secrets check sees the most a run can say.
+DEBUG_ENV = {"LOGLEVEL": "DEBUG"}
+
+__all__ = ["SECRETS", "TapRun", "clean_env", "discover", "run_tap", "select", "write_json"]
 
 
 @dataclass
@@ -74,7 +77,11 @@ def run_tap(
     env: dict[str, str] | None = None,
     timeout: float = 300,
 ) -> TapRun:
-    """Run `tap-zoho-territories` with a config (and optional state/catalog) files."""
+    """Run `tap-zoho-territories` with a config (and optional state/catalog) files.
+
+    It logs at DEBUG (unless `env` says otherwise); its stdout (records and STATE) and stderr
+    are checked for secrets and for the access tokens the emulator issued.
+    """
     command = [str(BIN / "tap-zoho-territories"), "--config", write_json(config), *args]
     if state is not None:
         command += ["--state", write_json(state)]
@@ -85,9 +92,10 @@ def run_tap(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=clean_env(**(env or {})),
+        env=clean_env(**{**DEBUG_ENV, **(env or {})}),
         check=False,
     )
+    check_run(config, proc.stdout, proc.stderr, where="a tap run's stdout or stderr")
     messages = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith('{"type"')]
     return TapRun(proc.returncode, proc.stdout, proc.stderr, messages)
 

@@ -250,3 +250,16 @@ def test_api_version_list_option(zoho_api):
         api = zoho_api(emulator)
         assert api.get("/crm/v8/users").status_code == 200
         assert api.get("/crm/v7/users").status_code == 404
+
+
+def test_tokens_lists_every_access_token_issued(zoho_api):
+    with EmulatorProcess("--refresh-limit", "100") as emulator:
+        assert emulator.issued_tokens() == []
+        api = zoho_api(emulator)
+        first = api.refresh()
+        second = emulator.access_token()
+        emulator.revoke_refresh_token()  # revoked tokens stay listed
+        assert emulator.issued_tokens() == [first, second]
+        answer = requests.get(f"{emulator.url}/__emulator/tokens", timeout=10).json()
+        assert answer == {"access_tokens": [first, second], "count": 2}
+        assert emulator.stats()["total_requests"] == 0

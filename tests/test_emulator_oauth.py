@@ -25,6 +25,10 @@ def test_form_body_grant(sample_emulator, zoho_api):
     assert "ZohoCRM.settings.ALL" in body["scope"].split(" ")
 
 
+@pytest.mark.secrets_in_test_client(
+    "the test's own HTTP client sends the credentials in the query string (that is the point) "
+    "and urllib3 logs the URL at DEBUG"
+)
 def test_query_string_grant(sample_emulator):
     params = {
         "grant_type": "refresh_token",

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.secrets_check import SECRETS, check_run, read_text
+from tests.secrets_check import assert_no_secrets as _assert_no_secrets
 from zoho_crm_emulator.process import EmulatorProcess
 
 BIN = Path(sys.executable).parent
@@ -36,7 +38,6 @@ SCHEMA = {
     },
     "key_properties": ["user_id", "territory_id"],
 }
-SECRETS = ("emulator-client-secret", "1000.emulator-refresh-token")
 # Every target run refreshes a token once; Zoho's 10 per 10 minutes would throttle a suite.
 MANY_REFRESHES = ("--refresh-limit", "10000")
 GENERATED = ("--org", "generated", "--territories", "30", "--users", "300", "--groups", "5")
@@ -99,12 +100,14 @@ class TargetRun:
 
 
 def clean_env() -> dict[str, str]:
-    """The environment without settings a developer may have exported."""
-    return {
+    """The environment without settings a developer may have exported; logs at DEBUG."""
+    env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("TAP_ZOHO", "TARGET_ZOHO", "MELTANO_"))
     }
+    env["LOGLEVEL"] = "DEBUG"  # the secrets check sees the most a run can say
+    return env
 
 
 def to_lines(messages: Iterable[dict[str, Any] | str]) -> str:
@@ -126,7 +129,11 @@ def run_target(
     *,
     timeout: float = 120,
 ) -> TargetRun:
-    """Run the console script with `messages` on stdin and a results file."""
+    """Run the console script with `messages` on stdin and a results file.
+
+    Its stdout (STATE), stderr (logged at DEBUG) and results file are checked for secrets
+    and for the access tokens the emulator issued.
+    """
     config = {"results_path": str(tmp_path / "results.jsonl"), **config}
     path = write_config(config, tmp_path)
     done = subprocess.run(
@@ -138,7 +145,14 @@ def run_target(
         env=clean_env(),
         check=False,
     )
+    check_target_run(config, done.stdout, done.stderr)
     return TargetRun(done.returncode, done.stdout, done.stderr, read_results(config))
+
+
+def check_target_run(config: dict[str, Any], stdout: str, stderr: str) -> None:
+    """No secret in a target run's STATE, logs or results file."""
+    results = read_text(config.get("results_path"))
+    check_run(config, stdout, stderr, results, where="a target run's stdout, stderr or results")
 
 
 def read_results(config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -249,7 +263,8 @@ def org(generated_org: Org) -> Org:
 
 
 def assert_no_secrets(*texts: str) -> None:
-    """None of the sample credentials appears."""
-    for text in texts:
-        for secret in SECRETS:
-            assert secret not in text
+    """None of the sample credentials, and nothing shaped like an access token, appears."""
+    _assert_no_secrets(*texts)
+
+
+__all__ = ["SECRETS", "assert_no_secrets", "check_target_run", "generated_org", "org"]

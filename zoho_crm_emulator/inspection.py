@@ -1,4 +1,4 @@
-"""``/__emulator/*``: stats, reset-stats, state, config, reset-org.  Never gated or counted."""
+"""``/__emulator/*``: stats, reset-stats, state, config, reset-org, tokens; never gated."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ def handle(
         return Response(200, server.config.as_dict())
     if name == "config" and method == "POST":
         return _config(server, body)
+    if name == "tokens" and method == "GET":
+        issued = server.tokens.issued()
+        return Response(200, {"access_tokens": issued, "count": len(issued)})
     if name == "reset-org" and method == "POST":
         if server.org_factory is not None:
             server.org = server.org_factory()

@@ -61,6 +61,9 @@ class TokenStore:
         self._lock = threading.Lock()
         self._refresh: dict[str, _RefreshState] = {}
         self._access: dict[str, AccessToken] = {}
+        # Every access token ever issued, in order (live, expired, revoked or evicted alike):
+        # tests check that none of them appears in a log, a results file or a STATE.
+        self._issued: list[str] = []
 
     def grant(self, params: dict[str, str], api_domain: str) -> dict[str, Any]:
         """Answer a token request (the JSON body; the HTTP status is always 200)."""
@@ -103,6 +106,7 @@ class TokenStore:
             )
             state.tokens[token.token] = token
             self._access[token.token] = token
+            self._issued.append(token.token)
         return {
             "access_token": token.token,
             "scope": " ".join(token.scopes),
@@ -141,6 +145,11 @@ class TokenStore:
             if found is None or not found.live(time.monotonic()):
                 return None
             return found
+
+    def issued(self) -> list[str]:
+        """Every access token issued so far, oldest first."""
+        with self._lock:
+            return list(self._issued)
 
     def live_tokens(self) -> int:
         """How many access tokens are live now."""

@@ -172,6 +172,10 @@ class EmulatorProcess:
             return dict(self._call("GET", "/__emulator/config"))
         return dict(self._call("POST", "/__emulator/config", changes))
 
+    def issued_tokens(self) -> list[str]:
+        """``GET /__emulator/tokens``: every access token issued so far, oldest first."""
+        return [str(token) for token in self._call("GET", "/__emulator/tokens")["access_tokens"]]
+
     def revoke_refresh_token(self, token: str = REFRESH_TOKEN) -> dict[str, Any]:
         """``POST /oauth/v2/token/revoke?token=...``."""
         query = urllib.parse.urlencode({"token": token})
