@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import backoff
+import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -25,6 +26,7 @@ from tap_zoho_territories.errors import (
     ZohoAccessError,
     ZohoAPIError,
     ZohoBudgetExhausted,
+    ZohoCreditsExhausted,
     ZohoRetriesExhausted,
 )
 from tap_zoho_territories.settings import ConnectionSettings
@@ -33,6 +35,8 @@ BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
 RETRY_AFTER_CAP = 300.0
 TOKEN_ENDPOINT = "POST /oauth/v2/token"
+CREDITS_HEADER = "X-API-CREDITS-REMAINING"
+_decode = msgspec.json.Decoder().decode
 
 
 @dataclass
@@ -103,6 +107,12 @@ def _scopes_hint(template: str, method: str) -> str:
     if "/territories" in template:
         return f"ZohoCRM.users.{op} and ZohoCRM.settings.territories.{op}"
     return f"ZohoCRM.users.{op}"
+
+
+def _no_credits_left(response: requests.Response) -> bool:
+    """True when Zoho says no API credit is left (zoho-api.md §6: sent past half the credits)."""
+    remaining = response.headers.get(CREDITS_HEADER, "").strip()
+    return remaining.isdigit() and int(remaining) == 0
 
 
 class ZohoClient:
@@ -201,6 +211,8 @@ class ZohoClient:
                 last = f"HTTP {status} {code}: {message}"
                 self._backoff(endpoint, attempt, attempts, last, None)
                 continue
+            if status == 429 and _no_credits_left(response):
+                raise ZohoCreditsExhausted(endpoint, message)
             if status == 429 or status >= 500:
                 last = f"HTTP {status} {code}: {message}"
                 self._backoff(endpoint, attempt, attempts, last, response)
@@ -265,9 +277,11 @@ class ZohoClient:
         self.session.close()
 
     def _json(self, response: requests.Response) -> dict[str, Any]:
+        # msgspec parses several times faster than json, and parsing runs on every page while
+        # the writer thread waits for the GIL.
         try:
-            body = response.json()
-        except ValueError:
+            body = _decode(response.content)
+        except msgspec.DecodeError:
             return {}
         return body if isinstance(body, dict) else {}
 

@@ -91,6 +91,22 @@ class ZohoRetriesExhausted(ZohoError):
         )
 
 
+class ZohoCreditsExhausted(ZohoError):
+    """Zoho answered 429 with `X-API-CREDITS-REMAINING: 0`: the org's API credits are spent.
+
+    Retrying cannot help (credits come back over a rolling 24 hours), so the run stops at once.
+    """
+
+    def __init__(self, endpoint: str, message: str) -> None:
+        self.endpoint = endpoint
+        super().__init__(
+            f"{endpoint}: the org's Zoho API credits are used up (HTTP 429 TOO_MANY_REQUESTS "
+            f"with X-API-CREDITS-REMAINING: 0: {message}). What to do: wait until credits come "
+            "back (Zoho counts them over a rolling 24 hours) or add credits, then re-run with the "
+            "last STATE; what was done so far is kept."
+        )
+
+
 class ZohoBudgetExhausted(ZohoError):
     """The configured `api_credit_budget` would be exceeded by the next call."""
 

@@ -14,7 +14,7 @@ import heapq
 import itertools
 import threading
 from collections import deque
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from tap_zoho_territories.client import Page
@@ -145,7 +145,7 @@ class ChildPartitions:
     of `window` started-but-not-taken partitions, so one stream's prefetch never starves
     another's (a shared window let a later stream's children block the current one's). The
     writer takes partitions in parent order; any it skips (a stream map filtered the parent
-    out) are dropped.
+    out) are dropped. A waiting partition costs only its key.
     """
 
     def __init__(self, window: int) -> None:
@@ -153,15 +153,18 @@ class ChildPartitions:
         self._lock = threading.Lock()
         self._queues: dict[str, _ChildQueue] = {}
 
-    def register(self, stream: str, key: Hashable, make: Callable[[], PageChain]) -> None:
-        """Announce a child partition; it starts when its stream's window has room."""
+    def register(self, stream: str, keys: list[str], make: Callable[[str], PageChain]) -> None:
+        """Announce a page's child partitions; they start when the window has room."""
         with self._lock:
-            queue = self._queues.setdefault(stream, _ChildQueue())
-            queue.waiting[key] = make
-            queue.order.append(key)
+            queue = self._queues.get(stream)
+            if queue is None:
+                queue = self._queues[stream] = _ChildQueue(make)
+            for key in keys:
+                queue.waiting[key] = None
+                queue.order.append(key)
             queue.fill(self._window)
 
-    def take(self, stream: str, key: Hashable) -> PageChain | None:
+    def take(self, stream: str, key: str) -> PageChain | None:
         """The chain for `key`, started now if it was still waiting; None if never registered."""
         with self._lock:
             queue = self._queues.get(stream)
@@ -174,7 +177,8 @@ class ChildPartitions:
             queue.order.popleft()
             chain = queue.started.pop(key, None)
             if chain is None:
-                chain = queue.waiting.pop(key)().start()
+                del queue.waiting[key]
+                chain = queue.make(key).start()
             queue.fill(self._window)
             return chain
 
@@ -182,13 +186,15 @@ class ChildPartitions:
 class _ChildQueue:
     """One child stream's partitions: started ones, waiting ones, and the parent order."""
 
-    def __init__(self) -> None:
-        self.order: deque[Hashable] = deque()
-        self.started: dict[Hashable, PageChain] = {}
-        # Insertion-ordered, so the first waiting partition is the next in parent order.
-        self.waiting: dict[Hashable, Callable[[], PageChain]] = {}
+    def __init__(self, make: Callable[[str], PageChain]) -> None:
+        self.make = make
+        self.order: deque[str] = deque()
+        self.started: dict[str, PageChain] = {}
+        # Insertion-ordered, so the first waiting key is the next in parent order.
+        self.waiting: dict[str, None] = {}
 
     def fill(self, window: int) -> None:
         while self.waiting and len(self.started) < window:
             key = next(iter(self.waiting))
-            self.started[key] = self.waiting.pop(key)().start()
+            del self.waiting[key]
+            self.started[key] = self.make(key).start()

@@ -9,29 +9,67 @@ from typing import Any
 _LENIENT_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{1,2}):(\d{2}):(\d{2})(.*)$")
 
 
-_KEYS: dict[str, str] = {}
-_KEYS_MAX = 10_000
+def _normal(key: str) -> str:
+    """`Modified_Time` -> `modified_time`, `$current_shift` -> `current_shift`."""
+    return (key[1:] if key.startswith("$") else key).lower()
 
 
 def normalize_keys(value: Any) -> Any:
-    """Lower-case every object key and drop a leading `$`, recursively.
+    """Lower-case every object key and drop a leading `$`, recursively, in place.
 
     Zoho mixes `created_time` with `Modified_Time`, and capitalises `Manager`/`Name` in E10.
-    This runs on every record, so known keys come from a cache.
+    This runs on every record: keys that are already lower case are left where they are.
     """
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            new = _KEYS.get(key)
-            if new is None:
-                new = (key[1:] if key.startswith("$") else key).lower()
-                if len(_KEYS) < _KEYS_MAX:
-                    _KEYS[key] = new
-            out[new] = normalize_keys(item) if isinstance(item, (dict, list)) else item
-        return out
-    if isinstance(value, list):
-        return [normalize_keys(v) if isinstance(v, (dict, list)) else v for v in value]
+    if type(value) is dict:
+        for key in [k for k in value if not k.islower() or k.startswith("$")]:
+            value[_normal(key)] = value.pop(key)
+        for item in value.values():
+            if type(item) is dict or type(item) is list:
+                normalize_keys(item)
+    elif type(value) is list:
+        for item in value:
+            if type(item) is dict or type(item) is list:
+                normalize_keys(item)
     return value
+
+
+class RecordShaper:
+    """Normalises a stream's Zoho objects in place, keeping only the schema's top-level fields.
+
+    Each key's fate (kept, renamed, dropped) is worked out once and cached, since every record
+    of a stream has nearly the same keys. Dropped names are kept in `unknown` (Zoho adds
+    fields over time).
+    """
+
+    def __init__(self, fields: frozenset[str]) -> None:
+        self.fields = fields
+        self.unknown: set[str] = set()
+        self._fate: dict[str, str | None] = {}
+
+    def __call__(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """Shape one object (in place) and return it."""
+        fate = self._fate
+        for key in list(raw):
+            new = fate.get(key, key) if key in fate else self._learn(key)
+            if new is None:
+                del raw[key]
+                continue
+            item = raw[key]
+            if type(item) is dict or type(item) is list:
+                normalize_keys(item)
+            if new != key:
+                del raw[key]
+                raw[new] = item
+        return raw
+
+    def _learn(self, key: str) -> str | None:
+        new = _normal(key)
+        if new not in self.fields:
+            self.unknown.add(new)
+            self._fate[key] = None
+            return None
+        self._fate[key] = new
+        return new
 
 
 def parse_time(value: str) -> dt.datetime:

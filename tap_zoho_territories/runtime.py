@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from typing import TYPE_CHECKING
 
@@ -14,10 +15,12 @@ from tap_zoho_territories.settings import ConnectionSettings
 if TYPE_CHECKING:
     from tap_zoho_territories.streams import ZohoStream
 
-# Pages a list endpoint may run ahead of the writer, and child partitions (one list call each,
-# usually one page) that may be started before the writer reaches their parent, per worker.
-PAGES_AHEAD = 4
+# Records a list endpoint may run ahead of the writer (at least one page), and child partitions
+# (one list call each, usually one page) that may be started before the writer reaches their
+# parent, per worker.
+RECORDS_AHEAD = 800
 CHILD_WINDOW_PER_WORKER = 16
+SWITCH_INTERVAL = 0.001
 
 
 class SyncRuntime:
@@ -27,6 +30,9 @@ class SyncRuntime:
         self, settings: ConnectionSettings, logger: logging.Logger, user_agent: str
     ) -> None:
         self.logger = logger
+        # Fetch threads hold the GIL only briefly, but wait up to the switch interval (5 ms by
+        # default) to get it back from the busy writer thread after every answer arrives.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         self.client = ZohoClient(settings, logger, user_agent=user_agent)
         workers = settings.max_concurrency
         self.scheduler = Scheduler(workers)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,6 +118,56 @@ CONNECTION_PROPERTIES = th.PropertiesList(
 )
 
 SECRET_SETTINGS = ("client_id", "client_secret", "refresh_token")
+REDACTED = "<redacted>"
+# Shorter fragments of a secret are not worth hiding (and would mangle every message).
+_MIN_REDACTED_LENGTH = 4
+
+
+def check_unknown_settings(config: Mapping[str, Any], known: Iterable[str]) -> None:
+    """Refuse settings the plugin does not know: a misspelt `dry_run` must not mean "write".
+
+    Keys starting with `_` are left alone (a common way to comment a JSON config).
+    """
+    names = sorted(set(known))
+    unknown = sorted(key for key in config if key not in names and not str(key).startswith("_"))
+    if not unknown:
+        return
+    described = []
+    for key in unknown:
+        close = difflib.get_close_matches(str(key), names, n=1)
+        described.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    msg = (
+        f"unknown setting(s) in the config: {', '.join(described)}. Nothing was read or sent. "
+        "What to do: correct or remove them (--about lists every setting)."
+    )
+    raise ZohoConfigError(msg)
+
+
+def _secret_texts(value: Any) -> set[str]:
+    """Every way a secret value can show up in a message: repr, str and each leaf."""
+    found = {repr(value), str(value)}
+    if isinstance(value, Mapping):
+        for item in value.values():
+            found |= _secret_texts(item)
+    elif isinstance(value, (list, tuple, set)):
+        for item in value:
+            found |= _secret_texts(item)
+    return {text for text in found if len(text) >= _MIN_REDACTED_LENGTH}
+
+
+def redact_secrets(texts: Iterable[str], config: Mapping[str, Any]) -> list[str]:
+    """`texts` with the values of secret settings replaced (config validation echoes values)."""
+    secrets: set[str] = set()
+    for key in SECRET_SETTINGS:
+        if config.get(key) is not None:
+            secrets |= _secret_texts(config[key])
+    out = []
+    for text in texts:
+        clean = text
+        for secret in sorted(secrets, key=len, reverse=True):
+            clean = clean.replace(secret, REDACTED)
+        out.append(clean)
+    return out
 
 
 @dataclass(frozen=True)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Stream
 from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers._util import utc_now
+from singer_sdk.singerlib import RecordMessage
 
 from tap_zoho_territories import schemas
 from tap_zoho_territories.client import Page
 from tap_zoho_territories.errors import ZohoAccessError, ZohoAPIError
 from tap_zoho_territories.prefetch import PageChain
-from tap_zoho_territories.records import normalize_keys, ref_id, to_int, to_utc, zoho_time
-from tap_zoho_territories.runtime import PAGES_AHEAD
+from tap_zoho_territories.records import RecordShaper, ref_id, to_int, to_utc, zoho_time
+from tap_zoho_territories.runtime import RECORDS_AHEAD
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -52,6 +54,8 @@ class ZohoStream(Stream):
     def __init__(self, tap: TapZohoTerritories) -> None:
         super().__init__(tap, schema=self.schema_dict, name=self.name)
         self._schema_written = False
+        self._shape = RecordShaper(frozenset(self.schema_dict["properties"]))
+        self._unknown_reported: set[str] = set()
 
     @property
     def runtime(self) -> SyncRuntime:
@@ -126,7 +130,7 @@ class ZohoStream(Stream):
             self.runtime.scheduler,
             priority,
             lambda number: self.fetch_page(context, number, params, headers),
-            ahead=PAGES_AHEAD,
+            ahead=max(1, RECORDS_AHEAD // (self.per_page or 1)),
             on_page=(lambda records: self._register_children(children, records))
             if children
             else None,
@@ -136,16 +140,15 @@ class ZohoStream(Stream):
         """Announce the child partitions of a page of parent records (in a worker thread)."""
         if not self.runtime.prefetch_children:
             return
-        for record in records:
-            for child in children:
-                assert isinstance(child, ZohoStream)
-                key = str(record["id"])
-                context = {child.context_key: key}
-                self.runtime.children.register(
-                    child.name,
-                    key,
-                    lambda child=child, context=context: child.make_chain(context),  # type: ignore[misc]
-                )
+        keys = [str(record["id"]) for record in records]
+        for child in children:
+            assert isinstance(child, ZohoStream)
+            self.runtime.children.register(child.name, keys, child.chain_for_parent)
+
+    def chain_for_parent(self, parent_id: str) -> PageChain:
+        """A not-yet-started chain of this child stream for one parent."""
+        assert self.context_key is not None
+        return self.make_chain({self.context_key: parent_id})
 
     # Records
 
@@ -158,17 +161,25 @@ class ZohoStream(Stream):
             chain = runtime.top_chain(self)
         else:
             key = str(context[self.context_key])  # type: ignore[index]
-            chain = runtime.children.take(self.name, key) or self.make_chain(dict(context)).start()
+            chain = runtime.children.take(self.name, key) or self.chain_for_parent(key).start()
         try:
             for page in chain:
                 for raw in page:
                     yield self.transform(raw, context)
         except ZohoAccessError as exc:
             runtime.gate(self.name, exc)
+        unknown = self._shape.unknown - self._unknown_reported
+        if unknown:
+            self.logger.warning(
+                "Zoho sent fields that the %s schema lacks; they were left out: %s",
+                self.name,
+                ", ".join(sorted(unknown)),
+            )
+            self._unknown_reported |= unknown
 
     def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
-        """One API object as a record."""
-        record = normalize_keys(raw)
+        """One API object as a record: lower-case keys, schema fields only, UTC timestamps."""
+        record = self._shape(raw)
         for field in TIME_FIELDS:
             if field in record:
                 record[field] = to_utc(record[field])
@@ -185,6 +196,35 @@ class ZohoStream(Stream):
         super().finalize_state_progress_markers(state)
         if state is None and self.parent_stream_type is None:
             self._tap.completed_streams.add(self.name)  # type: ignore[attr-defined]
+
+    def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
+        """RECORD messages, without the SDK's per-record walks when they cannot change anything.
+
+        The SDK prunes deselected properties and conforms types for every record; records here
+        carry only schema fields with JSON types already, so both are skipped unless the catalog
+        deselects a property (then the SDK's own path runs).
+        """
+        if self._prune_needed:
+            yield from super()._generate_record_messages(record)
+            return
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=utc_now(),
+                )
+
+    @property
+    def _prune_needed(self) -> bool:
+        """True when the catalog deselects any property of this stream."""
+        needed = self.__dict__.get("_prune_cache")
+        if needed is None:
+            needed = not all(self.mask.values())
+            self.__dict__["_prune_cache"] = needed
+        return needed
 
     def _write_schema_message(self) -> None:
         """Write SCHEMA once per stream, not once per parent record as the SDK would."""

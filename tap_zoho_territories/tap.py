@@ -11,6 +11,7 @@ from typing import Any, cast
 import click
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_zoho_territories.errors import ZohoError
@@ -56,6 +57,8 @@ class TapZohoTerritories(Tap):
 
     name = "tap-zoho-territories"
     package_name = "tap-zoho-territories"
+    # msgspec serialises RECORD messages about twice as fast as the default simplejson writer.
+    message_writer_class = MsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_PROPERTIES.wrapped.values(),
