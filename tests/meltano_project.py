@@ -27,9 +27,13 @@ from typing import Any
 
 import yaml
 
+from tests.secrets_check import assert_no_secrets, emulator_tokens
+
 ROOT = Path(__file__).resolve().parent.parent
 MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
 
+# The plugins (singer-sdk) log at DEBUG too, so the secrets check sees the most they can say.
+DEBUG_ENV = {"LOGLEVEL": "DEBUG"}
 # Variables that would steer Meltano or the plugins away from what a test sets.
 _LEAKY_PREFIXES = (
     "MELTANO_",
@@ -81,17 +85,27 @@ class MeltanoProject:
         stdin: str | None = None,
         timeout: float = 300,
     ) -> MeltanoRun:
-        """Run ``meltano ARGS`` in the project with this view's environment (plus ``env``)."""
+        """Run ``meltano ARGS`` in the project with this view's environment (plus ``env``).
+
+        Meltano and the plugins log at DEBUG, and everything the run printed is checked for
+        the sample credentials and for every access token the emulators it used issued.
+        """
         started = time.monotonic()
+        run_env = {**DEBUG_ENV, **self.env, **(env or {})}
         proc = subprocess.run(
-            [str(MELTANO), *args],
+            [str(MELTANO), "--log-level=debug", *args],
             cwd=self.root,
             input=stdin,
             capture_output=True,
             text=True,
             timeout=timeout,
-            env=meltano_env(**{**self.env, **(env or {})}),
+            env=meltano_env(**run_env),
             check=False,
+        )
+        servers = {v for k, v in run_env.items() if k.endswith("_ACCOUNTS_SERVER")}
+        tokens = [token for url in sorted(servers) for token in emulator_tokens(url)]
+        assert_no_secrets(
+            proc.stdout, proc.stderr, tokens=tokens, where=f"the output of meltano {args[0]}"
         )
         return MeltanoRun(
             args, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started

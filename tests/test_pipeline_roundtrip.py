@@ -25,6 +25,7 @@ from typing import Any
 
 from tests.conftest import ZohoApi
 from tests.meltano_project import jsonl, project_for
+from tests.secrets_check import assert_no_secrets, emulator_tokens
 from zoho_crm_emulator.process import EmulatorProcess
 
 ORG = ("--territories", "15", "--users", "80", "--groups", "3", "--seed", "23")
@@ -107,6 +108,9 @@ def test_mirror_copies_membership_between_orgs(
         assert after[outsider_uid] == {outsider_tid}
 
         # One result line per record, plus one per removal no record asked for.
+        assert_no_secrets(
+            results.read_text(), tokens=emulator_tokens(destination.url), where="the results"
+        )
         lines = jsonl(results)
         outcomes = Counter(line["outcome"] for line in lines)
         assert outcomes == {
