@@ -35,11 +35,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy tap_zoho_territories target_zoho_territories zoho_crm_emulator
+	$(BIN)/mypy tap_zoho_territories target_zoho_territories zoho_crm_emulator demo
 
 # The Meltano tests (tests/test_meltano_*.py, tests/test_pipeline_*.py) run .venv-meltano's.
 test: lint typecheck $(MELTANO_STAMP)
 	$(BIN)/pytest -p no:cacheprovider
+
+# Emulator + `meltano run` + a CSV of wanted assignments written back; see docs/demo.md.
+demo: $(STAMP) $(MELTANO_STAMP)
+	$(BIN)/python demo/run_demo.py --meltano $(MELTANO)
 
 clean:
 	rm -rf $(VENV) $(MELTANO_VENV) .meltano .pytest_cache .mypy_cache .ruff_cache output build dist *.egg-info
