@@ -37,11 +37,12 @@ def refreshed(text: str) -> str:
         if not pattern.search(text):
             msg = f"README.md has no '{start}' ... '{end}' markers"
             raise SystemExit(msg)
-        text = pattern.sub(lambda _: block, text)
+        text = pattern.sub(lambda _, block=block: block, text)
     return text
 
 
 def main() -> None:
+    """Rewrite the README's tables, or with --check only compare them."""
     current = README.read_text()
     new = refreshed(current)
     if "--check" in sys.argv:
