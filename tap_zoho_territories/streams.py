@@ -112,7 +112,9 @@ class ZohoStream(Stream):
                 page=number,
                 per_page=self.per_page,
             )
-        except ZohoAccessError:
+        except ZohoAccessError as exc:
+            # Gate at once, so the stream's other prefetched partitions make no call.
+            self.runtime.gate(self.name, exc)
             raise
         except ZohoAPIError as exc:
             if context and exc.code == "INVALID_DATA" and "resource_path_index" in exc.details:

@@ -179,6 +179,18 @@ def test_missing_scope_skips_only_what_it_guards() -> None:
     assert run.stderr.count("Skipping stream 'territory_users'") == 1
 
 
+def test_missing_scope_costs_few_calls() -> None:
+    """A stream found unreadable stops calling, although its children were being prefetched."""
+    scopes = "ZohoCRM.settings.territories.READ,ZohoCRM.settings.user_groups.READ"
+    with EmulatorProcess(*SMALL_ORG, "--scopes", scopes, "--latency-ms", "20") as emu:
+        config = emu.config_for_tap(max_concurrency=2)
+        run = run_tap(config, catalog=select(discover(config), "territory_users"))
+        calls = emu.stats()["requests"].get("GET /settings/territories/{id}/users", 0)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Skipping stream 'territory_users'" in run.stderr
+    assert 1 <= calls <= 3  # the first refusal, and at most what was already in flight
+
+
 def test_territories_disabled_skips_territory_streams() -> None:
     with EmulatorProcess("--org", "sample", "--disable-territories") as emu:
         run = run_tap(emu.config_for_tap())
