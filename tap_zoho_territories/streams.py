@@ -282,21 +282,28 @@ class TerritoryUsersStream(ZohoStream):
     ignore_parent_replication_key = True
 
 
-class TerritoryAssociatedUserCountsStream(ZohoStream):
+class AssociatedUserCountsStream(ZohoStream):
+    """Counts of associated users, one per `{name, id}` reference named by `counted`."""
+
+    envelope = "associated_users_count"
+    counted: ClassVar[str]
+
+    def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
+        """Adds `<counted>_id`; `count` becomes an integer (E4 sends a string, E14 a number)."""
+        record = super().transform(raw, context)
+        record[f"{self.counted}_id"] = ref_id(record.get(self.counted))
+        record["count"] = to_int(record.get("count"))
+        return record
+
+
+class TerritoryAssociatedUserCountsStream(AssociatedUserCountsStream):
     """E4 GET /settings/territories/actions/associated_users_count."""
 
     name = "territory_associated_user_counts"
     path = "/settings/territories/actions/associated_users_count"
-    envelope = "associated_users_count"
+    counted = "territory"
     schema_dict = schemas.TERRITORY_USER_COUNT
     primary_keys = ["territory_id"]
-
-    def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
-        """`count` is a string in this endpoint; make it an integer."""
-        record = super().transform(raw, context)
-        record["territory_id"] = ref_id(record.get("territory"))
-        record["count"] = to_int(record.get("count"))
-        return record
 
 
 class UsersStream(ZohoStream):
@@ -356,21 +363,14 @@ class UserGroupsStream(ZohoStream):
         return record
 
 
-class UserGroupAssociatedUserCountsStream(ZohoStream):
+class UserGroupAssociatedUserCountsStream(AssociatedUserCountsStream):
     """E14 GET /settings/user_groups/actions/associated_users_count."""
 
     name = "user_group_associated_user_counts"
     path = "/settings/user_groups/actions/associated_users_count"
-    envelope = "associated_users_count"
+    counted = "user_group"
     schema_dict = schemas.USER_GROUP_USER_COUNT
     primary_keys = ["user_group_id"]
-
-    def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
-        """Adds `user_group_id`; `count` is already an integer here."""
-        record = super().transform(raw, context)
-        record["user_group_id"] = ref_id(record.get("user_group"))
-        record["count"] = to_int(record.get("count"))
-        return record
 
 
 class UserGroupSourcesCountsStream(ZohoStream):
