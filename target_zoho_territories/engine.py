@@ -12,6 +12,7 @@ from tap_zoho_territories.client import ZohoClient
 from tap_zoho_territories.errors import ZohoConfigError
 from tap_zoho_territories.settings import ConnectionSettings
 from target_zoho_territories import mirror
+from target_zoho_territories.errors import StopRequest
 from target_zoho_territories.planner import WRITE_VIA, Call, Plan, collapse, plan
 from target_zoho_territories.records import FAILED, NOT_SENT, PLANNED, Result
 from target_zoho_territories.results import ResultsFile, Summary
@@ -41,6 +42,10 @@ class Options:
         if write_via not in WRITE_VIA:
             msg = f"write_via must be one of {', '.join(WRITE_VIA)}, got {write_via!r}."
             raise ZohoConfigError(msg)
+        rows = config.get("batch_size_rows")
+        if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int) or rows < 1):
+            msg = f"batch_size_rows must be a whole number of at least 1, got {rows!r}."
+            raise ZohoConfigError(msg)
         path = config.get("results_path")
         return cls(
             mode=mode,
@@ -60,6 +65,7 @@ class Engine:
         self.logger = logger
         self.user_agent = user_agent
         self.summary = Summary()
+        self.stop = StopRequest()
         self.results = ResultsFile(self.options.results_path)
         self._pending: list[Result] = []
         self._lock = threading.Lock()
@@ -81,7 +87,7 @@ class Engine:
     @property
     def writer(self) -> Writer:
         """Sends write calls."""
-        return Writer(self.client, self.logger, self.settings.max_concurrency)
+        return Writer(self.client, self.logger, self.settings.max_concurrency, self.stop)
 
     def ignore(self, stream: str) -> None:
         """Count a record of a stream that is not an assignment stream (one warning each)."""
@@ -132,7 +138,9 @@ class Engine:
             self.summary.batches += 1
             extras: list[Result] = []
             try:
-                changes, extras = mirror.diff(batch, self.client, self.settings.max_concurrency)
+                changes, extras = mirror.diff(
+                    batch, self.client, self.settings.max_concurrency, self.stop
+                )
                 self._execute(plan(changes, self.options.write_via), len(batch))
             finally:
                 self._report(batch + extras)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 EXIT_FAILURES = 1
 EXIT_STOPPED = 2
 
@@ -13,10 +15,32 @@ class TargetStop(Exception):
 
 
 class RunAborted(TargetStop):
-    """Zoho cannot be used any more (credentials, scopes, retries or credit budget).
+    """The run cannot go on: Zoho cannot be used any more, or a signal asked it to stop.
 
     The results of the batch in progress are written; no STATE is emitted for it.
     """
+
+
+class Interrupted(RunAborted):
+    """SIGTERM or SIGINT arrived while writing: calls in flight finished, later ones not sent."""
+
+
+class StopRequest:
+    """Set by the signal handler; the writer starts no call once it is set."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason = ""
+
+    def request(self, reason: str) -> None:
+        """Ask the run to stop (the first reason is kept)."""
+        if not self._event.is_set():
+            self.reason = reason
+            self._event.set()
+
+    def is_set(self) -> bool:
+        """True once a stop was requested."""
+        return self._event.is_set()
 
 
 class InputStopped(TargetStop):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from tap_zoho_territories.client import ZohoClient
 from tap_zoho_territories.errors import ZohoAccessError, ZohoAPIError
+from target_zoho_territories.errors import StopRequest
 from target_zoho_territories.planner import Change, collapse
 from target_zoho_territories.reads import USER_TERRITORIES, HeldTerritory, user_territories
 from target_zoho_territories.records import (
@@ -33,7 +34,7 @@ READ_ENDPOINT = f"GET {USER_TERRITORIES}"
 
 
 def diff(
-    batch: Sequence[Result], client: ZohoClient, workers: int
+    batch: Sequence[Result], client: ZohoClient, workers: int, stop: StopRequest | None = None
 ) -> tuple[list[Change], list[Result]]:
     """The changes to write, and extra results for removals and kept territories of mirror."""
     skipped: dict[str, Result] = {}
@@ -53,7 +54,7 @@ def diff(
     by_user: dict[str, list[Change]] = defaultdict(list)
     for change in changes:
         by_user[change.user_id].append(change)
-    held = _read_users(client, by_user, workers)
+    held = _read_users(client, by_user, workers, stop)
     to_write: list[Change] = []
     extras: list[Result] = []
     for user, mine in by_user.items():
@@ -107,7 +108,7 @@ def _kept(territory: HeldTerritory, user: str) -> str | None:
 
 
 def _read_users(
-    client: ZohoClient, by_user: dict[str, list[Change]], workers: int
+    client: ZohoClient, by_user: dict[str, list[Change]], workers: int, stop: StopRequest | None
 ) -> dict[str, dict[str, HeldTerritory]]:
     """Every named user's territories, read in parallel; unreadable users fail their records."""
     held: dict[str, dict[str, HeldTerritory]] = {}
@@ -124,5 +125,5 @@ def _read_users(
 
         return read
 
-    run_parallel([reader(user) for user in by_user], workers, lambda: None)
+    run_parallel([reader(user) for user in by_user], workers, lambda _reason: None, stop)
     return held

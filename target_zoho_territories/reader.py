@@ -19,6 +19,9 @@ from singer_sdk.singerlib.json import deserialize_json
 from target_zoho_territories.errors import RunAborted
 
 _SHOWN = 120
+# Set on an exception that stopped the reading, with the reason (it names the input line).
+INPUT_STOP = "zoho_input_stop"
+MESSAGE_TYPES = ("RECORD", "SCHEMA", "STATE", "ACTIVATE_VERSION", "BATCH")
 
 
 class ReadInterrupted(Exception):
@@ -37,6 +40,20 @@ class InputStop:
 def _preview(line: str) -> str:
     text = line.strip()
     return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+def _shape_problem(message: dict[str, t.Any]) -> str | None:
+    """What makes a RECORD or SCHEMA unusable (the SDK would fail with an unclear error)."""
+    kind = message["type"]
+    if kind not in ("RECORD", "SCHEMA"):
+        return None
+    if not isinstance(message.get("stream"), str):
+        return f"is a {kind} without a 'stream' name"
+    body = "record" if kind == "RECORD" else "schema"
+    if not isinstance(message.get(body), dict):
+        found = type(message.get(body)).__name__ if body in message else "nothing"
+        return f"is a {kind} whose '{body}' is not a JSON object (got {found})"
+    return None
 
 
 class LineReader(SingerReader):
@@ -84,6 +101,11 @@ class LineReader(SingerReader):
                 self.stop = InputStop(
                     self.line_number, f"line {self.line_number}: {type(exc).__name__}: {exc}", exc
                 )
+                setattr(
+                    exc,
+                    INPUT_STOP,
+                    f"input line {self.line_number} was refused ({type(exc).__name__}: {exc})",
+                )
                 break
             stats[message["type"]] += 1
         return stats
@@ -100,16 +122,13 @@ class LineReader(SingerReader):
                 problem = "is not a JSON object"
             elif "type" not in message:
                 problem = "has no 'type'"
-            elif message["type"] not in (
-                "RECORD",
-                "SCHEMA",
-                "STATE",
-                "ACTIVATE_VERSION",
-                "BATCH",
-            ):
+            elif message["type"] not in MESSAGE_TYPES:
                 problem = f"has an unknown message type {str(message['type'])[:40]!r}"
             else:
-                return message
+                shape = _shape_problem(message)
+                if shape is None:
+                    return message
+                problem = shape
         self.stop = InputStop(
             number, f"input line {number} {problem}: {_preview(line)!r}; reading stopped there"
         )

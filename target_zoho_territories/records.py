@@ -7,9 +7,11 @@ optional `action` (`add`, the default, or `remove`, any case); `_sdc_deleted_at`
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 ADD = "add"
@@ -44,9 +46,35 @@ def is_assignment_schema(schema: Mapping[str, Any]) -> bool:
     return "user_id" in properties and "territory_id" in properties
 
 
+def json_type(value: Any) -> str:
+    """The JSON name of a value's type, for messages (`number`, not `Decimal`)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float, Decimal)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    return type(value).__name__
+
+
 def shown(value: Any) -> str:
-    """A value as a short, printable text for messages."""
-    text = repr(value)
+    """A value as a short, printable text for messages (numbers as JSON writes them)."""
+    if value is None:
+        text = "null"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, float):
+        text = json.dumps(value)  # NaN and Infinity as JSON writes them
+    elif isinstance(value, (int, Decimal)):
+        text = str(value)
+    else:
+        text = repr(value)
     return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
@@ -117,7 +145,7 @@ def _check_id(record: Mapping[str, Any], key: str) -> str | None:
         return f"{key} is missing"
     value = record[key]
     if not isinstance(value, str):
-        return f"{key} must be a string of digits, got {type(value).__name__} {shown(value)}"
+        return f"{key} must be a string of digits, got {json_type(value)} {shown(value)}"
     if not value:
         return f"{key} is empty"
     if not _DIGITS.fullmatch(value):

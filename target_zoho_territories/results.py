@@ -9,6 +9,7 @@ from typing import IO
 
 from singer_sdk.singerlib.json import serialize_json
 
+from tap_zoho_territories.errors import ZohoConfigError
 from target_zoho_territories.records import FAILED, KEPT, OUTCOMES, REJECTED, Result
 
 
@@ -18,7 +19,17 @@ class ResultsFile:
     def __init__(self, path: str | None) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._file: IO[str] | None = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115
+        self._file: IO[str] | None = None
+        if path:
+            try:
+                self._file = open(path, "w", encoding="utf-8")  # noqa: SIM115
+            except OSError as exc:
+                msg = (
+                    f"results_path {path!r} cannot be written ({exc.strerror or exc}). Nothing "
+                    "was read or sent. What to do: point results_path at a file in an existing, "
+                    "writable directory."
+                )
+                raise ZohoConfigError(msg) from None
 
     def write(self, results: Iterable[Result]) -> None:
         """Write lines and flush them to the OS, so a crash later cannot lose them."""

@@ -10,9 +10,14 @@ from importlib.metadata import PackageNotFoundError, version
 
 from singer_sdk import Target
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 
 from tap_zoho_territories.errors import ZohoConfigError
-from tap_zoho_territories.settings import CONNECTION_PROPERTIES
+from tap_zoho_territories.settings import (
+    CONNECTION_PROPERTIES,
+    check_unknown_settings,
+    redact_secrets,
+)
 from target_zoho_territories.engine import MODES, Engine
 from target_zoho_territories.errors import (
     InputStopped,
@@ -21,13 +26,14 @@ from target_zoho_territories.errors import (
     TargetStop,
 )
 from target_zoho_territories.planner import WRITE_VIA
-from target_zoho_territories.reader import LineReader, ReadInterrupted
+from target_zoho_territories.reader import INPUT_STOP, LineReader, ReadInterrupted
 from target_zoho_territories.sinks import AssignmentSink
 
 if t.TYPE_CHECKING:
     from pathlib import PurePath
     from types import FrameType
 
+    import click
     from singer_sdk.singerlib.encoding.base import GenericSingerReader
 
 
@@ -121,8 +127,22 @@ class TargetZohoTerritories(Target):
         # Sinks share one batch; draining them one after another keeps that simple.
         self.max_parallelism = 1
         self._state_written: dict | None = None
+        # The latest STATE all of whose records have their final answer (what SIGTERM emits).
+        self._safe_state: dict | None = None
         self._finished = False
+        self.append_builtin_config(self.config_jsonschema)
+        check_unknown_settings(self.config, self.config_jsonschema.get("properties", {}))
         self.engine = Engine(self.config, self.logger, _user_agent())
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """The SDK's validation, with the values of secret settings taken out of its messages."""
+        try:
+            errors = super()._validate_config(raise_errors=raise_errors)
+        except ConfigValidationError as exc:
+            raise ConfigValidationError(
+                str(exc), errors=redact_secrets(exc.errors, self._config), schema=exc.schema
+            ) from None
+        return redact_secrets(errors, self._config)
 
     # Input
 
@@ -141,9 +161,13 @@ class TargetZohoTerritories(Target):
             super()._handle_max_record_age()
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        """Stop reading; what was read is still written (apply) and reported."""
-        self.logger.warning("Received signal %d; stopping after the current message.", signum)
-        self.reader.interrupted = signal.Signals(signum).name
+        """Stop: calls in flight finish, no new call starts, what is done is reported."""
+        name = signal.Signals(signum).name
+        self.logger.warning(
+            "Received %s: finishing the calls in flight, sending nothing more.", name
+        )
+        self.engine.stop.request(f"interrupted by {name}")
+        self.reader.interrupted = name
         if self.reader.waiting:
             raise ReadInterrupted
 
@@ -152,7 +176,17 @@ class TargetZohoTerritories(Target):
     def checkpoint(self) -> None:
         """Emit the latest STATE: called when every record read so far has its answer."""
         if self._latest_state:
+            self._safe_state = copy.deepcopy(self._latest_state)
             self._write_state_message(copy.deepcopy(self._latest_state))
+
+    def _process_state_message(self, message_dict: dict) -> None:
+        """Remember a STATE; emit it at once when no record before it waits for an answer.
+
+        (Apply mode: mirror mode answers its records only at the end of the input.)
+        """
+        super()._process_state_message(message_dict)
+        if self.engine.pending == 0 and self._latest_state is not None and not self.engine.mirror:
+            self.checkpoint()
 
     def _write_state_message(self, state: dict) -> None:
         if state == self._state_written:
@@ -169,6 +203,8 @@ class TargetZohoTerritories(Target):
         try:
             if stop is not None and isinstance(stop.error, RunAborted):
                 raise stop.error
+            if interrupted is not None and not self.engine.mirror:
+                self._stop_on_signal(interrupted)
             if self.engine.mirror:
                 if stop is not None or interrupted is not None:
                     why = stop.reason if stop else f"interrupted by {interrupted}"
@@ -187,13 +223,30 @@ class TargetZohoTerritories(Target):
                 raise stop.error
             raise InputStopped(stop.reason)
         if interrupted is not None:
-            msg = f"interrupted by {interrupted}; records read before it were written"
+            msg = f"interrupted by {interrupted}; every record read was written"
             raise InputStopped(msg)
         summary = self.engine.summary
         if summary.problems and not self.engine.options.allow_failures:
             where = self.engine.options.results_path
             msg = summary.problem_text() + (f"; see {where}" if where else "")
             raise RecordsFailed(msg)
+
+    def _stop_on_signal(self, name: str) -> None:
+        """Apply mode after SIGTERM/SIGINT: records read but not sent fail; emit the safe STATE."""
+        waiting = self.engine.pending
+        self.engine.abandon(
+            f"not sent: interrupted by {name} before this record was sent; re-running is safe"
+        )
+        if self._safe_state is not None:
+            self._write_state_message(copy.deepcopy(self._safe_state))
+        if waiting:
+            msg = (
+                f"interrupted by {name}: {waiting} record(s) read but not sent (failed, "
+                "NOT_SENT); the last STATE emitted covers every record before it"
+            )
+        else:
+            msg = f"interrupted by {name}; every record read was written"
+        raise InputStopped(msg)
 
     def _finish(self) -> None:
         if self._finished:
@@ -223,3 +276,29 @@ class TargetZohoTerritories(Target):
         except TargetStop as exc:
             cls.logger.error("target-zoho-territories: %s", exc)  # noqa: TRY400
             sys.exit(exc.exit_code)
+        except Exception as exc:
+            # A message the SDK refused (a RECORD before its SCHEMA, a missing key, a BATCH file
+            # that cannot be read): the reader stopped there and everything before it was
+            # written; one line with the input line number instead of a traceback.
+            reason = getattr(exc, INPUT_STOP, None)
+            if reason is None:
+                raise
+            cls.logger.error("target-zoho-territories: %s; reading stopped there", reason)  # noqa: TRY400
+            sys.exit(InputStopped.exit_code)
+
+    @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
+        """Read the --config files; a missing or unreadable one is a one-line config error."""
+        try:
+            return super().cb_config(ctx, param, value)
+        except (OSError, ValueError, TypeError) as exc:
+            if isinstance(exc, TypeError):
+                problem = "it is not a JSON object"
+            else:
+                problem = (str(exc).splitlines() or [type(exc).__name__])[0].rstrip(".")
+            cls.logger.error(  # noqa: TRY400
+                "Config error: the --config file cannot be used: %s. Nothing was read or sent. "
+                "What to do: pass a JSON object file (see sample_config.json).",
+                problem,
+            )
+            ctx.exit(1)

@@ -20,9 +20,10 @@ from tap_zoho_territories.errors import (
     ZohoAPIError,
     ZohoAuthError,
     ZohoBudgetExhausted,
+    ZohoCreditsExhausted,
     ZohoRetriesExhausted,
 )
-from target_zoho_territories.errors import RunAborted
+from target_zoho_territories.errors import Interrupted, RunAborted, StopRequest
 from target_zoho_territories.planner import VIA_USER, Call, Change
 from target_zoho_territories.reads import (
     TERRITORY_USERS,
@@ -59,24 +60,35 @@ def fatal_code(exc: BaseException) -> str:
         return "RETRIES_EXHAUSTED"
     if isinstance(exc, ZohoBudgetExhausted):
         return "BUDGET_EXHAUSTED"
+    if isinstance(exc, ZohoCreditsExhausted):
+        return "CREDITS_EXHAUSTED"
     if isinstance(exc, ZohoAuthError):
         return "AUTH_FAILED"
     return type(exc).__name__
 
 
 def run_parallel(
-    tasks: Sequence[Callable[[], None]], workers: int, on_fatal: Callable[[], None]
+    tasks: Sequence[Callable[[], None]],
+    workers: int,
+    on_fatal: Callable[[str], None],
+    stop: StopRequest | None = None,
 ) -> None:
     """Run tasks on `workers` threads; after the first fatal error, later tasks do not start.
 
     A task records its own outcomes; an exception it raises is fatal and is re-raised (as
-    RunAborted) once every running task has finished.
+    RunAborted) once every running task has finished. Once `stop` is set (SIGTERM), tasks
+    already running finish and later ones do not start (Interrupted). `on_fatal(reason)`
+    answers what was not done.
     """
     abort = threading.Event()
     errors: list[BaseException] = []
+    skipped: list[Callable[[], None]] = []
 
     def guarded(task: Callable[[], None]) -> None:
         if abort.is_set():
+            return
+        if stop is not None and stop.is_set():
+            skipped.append(task)
             return
         try:
             task()
@@ -86,8 +98,17 @@ def run_parallel(
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         list(pool.map(guarded, tasks))
+    if not errors and skipped and stop is not None:
+        on_fatal(f"not sent: {stop.reason} before this call was sent; re-running is safe")
+        msg = (
+            f"{stop.reason}: the calls in flight finished, {len(skipped)} call(s) were not "
+            "sent (their records failed with NOT_SENT); no STATE was emitted for this batch"
+        )
+        raise Interrupted(msg)
     if errors:
-        on_fatal()
+        on_fatal(
+            "not sent: the run stopped before this call (see the error above); re-running is safe"
+        )
         first = errors[0]
         if isinstance(first, RunAborted):
             raise first
@@ -132,10 +153,17 @@ class CallReads:
 class Writer:
     """Sends planned calls and decides the outcome of each change."""
 
-    def __init__(self, client: ZohoClient, logger: logging.Logger, workers: int) -> None:
+    def __init__(
+        self,
+        client: ZohoClient,
+        logger: logging.Logger,
+        workers: int,
+        stop: StopRequest | None = None,
+    ) -> None:
         self.client = client
         self.logger = logger
         self.workers = workers
+        self.stop = stop
 
     def run(self, calls: Sequence[Call]) -> None:
         """Send every call (in parallel); raise RunAborted after a fatal error.
@@ -146,18 +174,12 @@ class Writer:
         def make(call: Call) -> Callable[[], None]:
             return lambda: self.send(call)
 
-        def not_sent() -> None:
+        def not_sent(reason: str) -> None:
             for call in calls:
                 for change in call.changes:
-                    change.result.decide(
-                        FAILED,
-                        NOT_SENT,
-                        "not sent: the run stopped before this call (see the error above); "
-                        "re-running is safe",
-                        call.endpoint,
-                    )
+                    change.result.decide(FAILED, NOT_SENT, reason, call.endpoint)
 
-        run_parallel([make(call) for call in calls], self.workers, not_sent)
+        run_parallel([make(call) for call in calls], self.workers, not_sent, self.stop)
 
     def send(self, call: Call) -> None:
         """One write call and its outcomes; raises only errors that stop the run."""

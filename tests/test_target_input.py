@@ -16,6 +16,7 @@ from tests.test_target_helpers import (
     TARGET,
     Org,
     assert_no_secrets,
+    check_target_run,
     clean_env,
     generated_org,
     org,
@@ -154,6 +155,7 @@ def test_sigterm_while_waiting_for_input_stops_cleanly(org: Org, tmp_path) -> No
     _wait_for(lambda: len(read_results(config)) == 2, "the first batch's results")
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=60)
+    check_target_run(config, stdout, stderr)
 
     assert proc.returncode == 2
     assert "interrupted by SIGTERM" in stderr
@@ -184,15 +186,17 @@ def test_crash_between_batches_then_rerun_leaves_the_org_as_wanted(org: Org, tmp
         before_state[start + 50] = list(record_lines)
     config = org.config(results_path=str(tmp_path / "r.jsonl"), batch_size_rows=50)
     org.emulator.config(latency_ms=150)
+    err = tmp_path / "stderr.txt"
     try:
-        proc = subprocess.Popen(
-            [TARGET, "--config", str(write_config(config, tmp_path))],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env=clean_env(),
-        )
+        with err.open("w") as stderr_file:  # a file: DEBUG logs must never fill a pipe
+            proc = subprocess.Popen(
+                [TARGET, "--config", str(write_config(config, tmp_path))],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr_file,
+                text=True,
+                env=clean_env(),
+            )
         assert proc.stdin is not None
         proc.stdin.write(to_lines(messages))
         proc.stdin.close()
@@ -204,6 +208,7 @@ def test_crash_between_batches_then_rerun_leaves_the_org_as_wanted(org: Org, tmp
         proc.stdout.close()
     finally:
         org.emulator.config(latency_ms=0)
+    check_target_run(config, stdout, err.read_text())
 
     assert proc.returncode == -signal.SIGKILL
     # Every STATE printed came after the answers of all records before it.

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.secrets_check import check_run
 from tests.test_target_helpers import (
     BIN,
     GENERATED,
@@ -67,6 +68,7 @@ def tap_territory_users(org: Org, tmp_path: Path) -> str:
         check=True,
         env=clean_env(),
     )
+    check_run(org.config(), synced.stdout, synced.stderr, where="the tap's output")
     return synced.stdout
 
 
