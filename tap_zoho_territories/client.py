@@ -41,10 +41,16 @@ _decode = msgspec.json.Decoder().decode
 
 @dataclass
 class Answer:
-    """One HTTP answer: the status and the parsed JSON body (None for 204/304)."""
+    """One HTTP answer: the status and the parsed JSON body (None for 204/304).
+
+    `lost` describes an earlier attempt of the same call whose answer never arrived (a 5xx
+    or a dropped connection): Zoho may have applied that attempt, so a write's retry can find
+    its own change already in place.
+    """
 
     status: int
     body: dict[str, Any] | None
+    lost: str | None = None
 
 
 @dataclass
@@ -172,6 +178,7 @@ class ZohoClient:
         endpoint = f"{method} {template}"
         attempts = self.settings.max_retries + 1
         last = ""
+        lost: str | None = None
         token_retried = False
         attempt = 0
         while attempt < attempts:
@@ -191,14 +198,15 @@ class ZohoClient:
                     )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last = f"{type(exc).__name__} (connection dropped or timed out)"
+                lost = last
                 self._backoff(endpoint, attempt, attempts, last, None)
                 continue
             status = response.status_code
             if status in (204, 304):
-                return Answer(status, None)
+                return Answer(status, None, lost)
             body = self._json(response)
             if status < 400 or (envelope and isinstance(body.get(envelope), list)):
-                return Answer(status, body)
+                return Answer(status, body, lost)
             code = str(body.get("code") or f"HTTP_{status}")
             message = str(body.get("message") or response.reason or "")
             if code == "INVALID_TOKEN" or (status == 401 and code == "HTTP_401"):
@@ -215,6 +223,8 @@ class ZohoClient:
                 raise ZohoCreditsExhausted(endpoint, message)
             if status == 429 or status >= 500:
                 last = f"HTTP {status} {code}: {message}"
+                if status >= 500:
+                    lost = last
                 self._backoff(endpoint, attempt, attempts, last, response)
                 continue
             error_class = ZohoAccessError if code in ACCESS_CODES else ZohoAPIError

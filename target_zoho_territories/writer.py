@@ -38,6 +38,7 @@ from target_zoho_territories.records import (
     FAILED,
     NOT_SENT,
     REMOVED,
+    SUPERSEDED,
     UNCHANGED,
 )
 
@@ -212,7 +213,32 @@ class Writer:
         else:
             items = (answer.body or {}).get(wrapper)
             self._match(call, ids, items if isinstance(items, list) else [], reads)
+            if answer.lost:
+                self._note_lost_answer(call, answer.lost)
         self._verify_refusals(call, reads)
+
+    @staticmethod
+    def _note_lost_answer(call: Call, lost: str) -> None:
+        """Say so when a retry found the change in place after an attempt whose answer was lost.
+
+        Zoho may have applied the lost attempt, so "already assigned" (or "not linked") on the
+        retry may be this run's own change: the outcome stays `unchanged` (the org is as
+        wanted), and the message does not pretend to know who made the change.
+        """
+        for change in call.changes:
+            result = change.result
+            if result.outcome != UNCHANGED or result.code == SUPERSEDED:
+                continue
+            already = result.code == "DUPLICATE_DATA" or bool(
+                _NOT_LINKED.search(result.message or "")
+            )
+            if already:
+                result.revise(
+                    UNCHANGED,
+                    f"{result.message} (an earlier attempt of this call got no answer: {lost}; "
+                    "Zoho may have applied it, so this run may have made this change itself; "
+                    "either way the org is as wanted)",
+                )
 
     def _fail_all(self, call: Call, code: str, message: str) -> None:
         for change in call.changes:
