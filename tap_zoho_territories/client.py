@@ -137,6 +137,8 @@ class ZohoClient:
         self.stats = CallStats()
         self._sleep = sleep
         self._slots = threading.BoundedSemaphore(settings.max_concurrency)
+        # Zoho's message once it said no credit is left: later calls stop without being sent.
+        self._no_credits: str | None = None
         self.session = requests.Session()
         adapter = HTTPAdapter(
             pool_connections=4, pool_maxsize=settings.max_concurrency + 2, max_retries=0
@@ -183,6 +185,8 @@ class ZohoClient:
         attempt = 0
         while attempt < attempts:
             attempt += 1
+            if self._no_credits is not None:
+                raise ZohoCreditsExhausted(endpoint, self._no_credits)
             self.stats.reserve_credit(self.settings.api_credit_budget)
             token = self.tokens.token()
             self.stats.count(endpoint, retry=attempt > 1)
@@ -220,6 +224,7 @@ class ZohoClient:
                 self._backoff(endpoint, attempt, attempts, last, None)
                 continue
             if status == 429 and _no_credits_left(response):
+                self._no_credits = message
                 raise ZohoCreditsExhausted(endpoint, message)
             if status == 429 or status >= 500:
                 last = f"HTTP {status} {code}: {message}"
