@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.plugin_base import PluginBase
 
 from tap_zoho_territories.datacenters import (
     DATA_CENTERS,
@@ -168,6 +170,23 @@ def redact_secrets(texts: Iterable[str], config: Mapping[str, Any]) -> list[str]
             clean = clean.replace(secret, REDACTED)
         out.append(clean)
     return out
+
+
+class SecretSafeConfig(PluginBase):
+    """Plugin mixin: the SDK's config validation, with secret values taken out of its messages.
+
+    jsonschema echoes the offending value (`98765 is not of type 'string'`); for a secret
+    setting that value is the secret.
+    """
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        try:
+            errors = super()._validate_config(raise_errors=raise_errors)
+        except ConfigValidationError as exc:
+            raise ConfigValidationError(
+                str(exc), errors=redact_secrets(exc.errors, self._config), schema=exc.schema
+            ) from None
+        return redact_secrets(errors, self._config)
 
 
 @dataclass(frozen=True)

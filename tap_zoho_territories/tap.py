@@ -17,7 +17,12 @@ from singer_sdk.tap_base import CliTestOptionValue
 from tap_zoho_territories.errors import ZohoError
 from tap_zoho_territories.records import parse_time
 from tap_zoho_territories.runtime import SyncRuntime
-from tap_zoho_territories.settings import CONNECTION_PROPERTIES, ConnectionSettings
+from tap_zoho_territories.settings import (
+    CONNECTION_PROPERTIES,
+    ConnectionSettings,
+    SecretSafeConfig,
+    check_unknown_settings,
+)
 from tap_zoho_territories.streams import STREAM_TYPES, ZohoStream
 
 # A run stopped by a Zoho error (credits, budget, retries) leaves this in STATE: the top-level
@@ -47,7 +52,7 @@ def _user_agent() -> str:
         return "tap-zoho-territories"
 
 
-class TapZohoTerritories(Tap):
+class TapZohoTerritories(SecretSafeConfig, Tap):
     """Singer tap for Zoho CRM territories, territory users, user groups and their counts.
 
     Reads territories and their users, users and their territories, user groups, their
@@ -98,6 +103,8 @@ class TapZohoTerritories(Tap):
     @cached_property
     def runtime(self) -> SyncRuntime:
         """The client and fetch pool of this run (built on first use)."""
+        # A misspelt setting (say `max_concurency`) must not silently fall back to a default.
+        check_unknown_settings(self.config, self.config_jsonschema.get("properties", {}))
         settings = ConnectionSettings.from_config(self.config)
         return SyncRuntime(settings, self.logger, _user_agent())
 

@@ -10,13 +10,12 @@ from importlib.metadata import PackageNotFoundError, version
 
 from singer_sdk import Target
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
 
 from tap_zoho_territories.errors import ZohoConfigError
 from tap_zoho_territories.settings import (
     CONNECTION_PROPERTIES,
+    SecretSafeConfig,
     check_unknown_settings,
-    redact_secrets,
 )
 from target_zoho_territories.engine import MODES, Engine
 from target_zoho_territories.errors import (
@@ -44,7 +43,7 @@ def _user_agent() -> str:
         return "target-zoho-territories"
 
 
-class TargetZohoTerritories(Target):
+class TargetZohoTerritories(SecretSafeConfig, Target):
     """Singer target that writes Zoho CRM user-territory assignments, safely.
 
     Any stream whose schema has user_id and territory_id is an assignment stream; action is
@@ -133,16 +132,6 @@ class TargetZohoTerritories(Target):
         self.append_builtin_config(self.config_jsonschema)
         check_unknown_settings(self.config, self.config_jsonschema.get("properties", {}))
         self.engine = Engine(self.config, self.logger, _user_agent())
-
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """The SDK's validation, with the values of secret settings taken out of its messages."""
-        try:
-            errors = super()._validate_config(raise_errors=raise_errors)
-        except ConfigValidationError as exc:
-            raise ConfigValidationError(
-                str(exc), errors=redact_secrets(exc.errors, self._config), schema=exc.schema
-            ) from None
-        return redact_secrets(errors, self._config)
 
     # Input
 

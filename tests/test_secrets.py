@@ -133,11 +133,6 @@ def test_target_settings_errors_redact_secret_values(org: Org, tmp_path: Path) -
     assert "refresh-token-in-a-list" not in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tap.py does not redact its config validation messages yet: it needs the target's "
-    "_validate_config override (tap_zoho_territories.settings.redact_secrets); see the report",
-)
 def test_tap_settings_errors_redact_secret_values(org: Org) -> None:
     config = org.config(client_secret=98765432109876)
     run = run_tap(config)  # the secrets check fails while the value is echoed

@@ -264,3 +264,13 @@ def test_a_stopped_run_resumes_without_rereading_completed_streams(clean_run: An
     for stream, records in clean_run.records.items():
         source = first if stream in done else second
         assert len(source.records[stream]) == len(records), stream
+
+
+def test_a_misspelt_setting_is_refused_before_any_call() -> None:
+    with EmulatorProcess("--org", "sample") as emu:
+        run = run_tap(emu.config_for_tap(max_concurency=3))
+        calls = emu.stats()["total_requests"]
+    assert run.returncode == 1
+    assert "did you mean 'max_concurrency'" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert calls == 0
