@@ -11,7 +11,7 @@ MELTANO_VENV := .venv-meltano
 MELTANO := $(MELTANO_VENV)/bin/meltano
 MELTANO_STAMP := $(MELTANO_VENV)/.installed-$(MELTANO_VERSION)
 
-.PHONY: install meltano test lint typecheck bench demo clean about-docs
+.PHONY: install meltano test lint typecheck bench demo clean about-docs docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,3 +51,7 @@ clean:
 # Benchmarks against the emulator (not part of `make test`); writes bench/results.json and .md.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Refresh the README's settings tables from the plugins' --about (a test checks they match).
+docs: $(STAMP)
+	$(BIN)/python docs/about_tables.py
