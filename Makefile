@@ -11,7 +11,7 @@ MELTANO_VENV := .venv-meltano
 MELTANO := $(MELTANO_VENV)/bin/meltano
 MELTANO_STAMP := $(MELTANO_VENV)/.installed-$(MELTANO_VERSION)
 
-.PHONY: install meltano test lint typecheck bench demo clean about-docs docs
+.PHONY: install meltano test lint typecheck bench demo clean docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
