@@ -53,6 +53,12 @@ def is_not_linked(item: dict[str, Any]) -> bool:
     return item.get("status") != "success" and bool(_NOT_LINKED.search(str(item.get("message"))))
 
 
+def _refusal_kind(item: dict[str, Any]) -> str:
+    """`organi` or `manager` for Zoho's organisation-territory and manager refusals, else ''."""
+    text = str(item.get("message", "")).lower()
+    return next((word for word in ("organi", "manager") if word in text), "")
+
+
 def fatal_code(exc: BaseException) -> str:
     """The code reported for records caught by an error that stops the run."""
     if isinstance(exc, ZohoAPIError):
@@ -127,6 +133,8 @@ class CallReads:
         self.call = call
         self.held: dict[str, dict[str, HeldTerritory]] = {}
         self._present: set[tuple[str, str]] | None = None
+        # Pairs refused because Zoho does not know one of their ids: never "as wanted".
+        self.unknown: set[tuple[str, str]] = set()
 
     @property
     def source(self) -> str:
@@ -296,7 +304,11 @@ class Writer:
         own user), so re-sending an assignment that is already in place can be refused; one
         read per call with refusals keeps re-runs idempotent.
         """
-        refused = [change for change in call.changes if change.result.outcome == FAILED]
+        refused = [
+            change
+            for change in call.changes
+            if change.result.outcome == FAILED and change.pair not in reads.unknown
+        ]
         if not refused:
             return
         try:
@@ -324,6 +336,13 @@ class Writer:
         errors = [item for item in loose if item.get("status") != "success"]
         not_linked = [item for item in errors if is_not_linked(item)]
         refusals = [item for item in errors if not is_not_linked(item)]
+        # Each absent pair of a remove got one item; fewer "not linked" items than absent
+        # pairs means some of them were refused otherwise (an unknown id): check those.
+        absent = [c for c in left if call.action != ADD and c.pair not in present]
+        unexplained = [
+            i for i in refusals if i.get("code") == "INVALID_DATA" and not _refusal_kind(i)
+        ]
+        suspicious = bool(unexplained) and len(not_linked) < len(absent)
         for change in left:
             now = change.pair in present
             if call.action == ADD and now:
@@ -333,7 +352,14 @@ class Writer:
                 else:
                     change.result.decide(ADDED, "SUCCESS", f"assigned {checked}", call.endpoint)
             elif call.action != ADD and not now:
-                if not_linked:
+                unknown = self._unknown_id(call, change) if suspicious else None
+                if unknown is not None:
+                    reads.unknown.add(change.pair)
+                    # Not there because Zoho does not know the id: a mistake to report, as it
+                    # is when the unknown id is in a call's path.
+                    invalid = [i for i in unexplained if "invalid" in str(i.get("message")).lower()]
+                    self._decided(change, call, FAILED, (invalid or unexplained)[0], f"({unknown})")
+                elif not_linked:
                     self._decided(change, call, UNCHANGED, not_linked[0], checked)
                 elif any(item.get("status") == "success" for item in loose):
                     change.result.decide(
@@ -354,6 +380,25 @@ class Writer:
                 else:
                     self._decided(change, call, FAILED, item, checked)
 
+    def _unknown_id(self, call: Call, change: Change) -> str | None:
+        """Why Zoho refused an unmatched remove of an absent pair, if its item id is unknown.
+
+        E7/E12 error items carry no id, so "not linked" and "invalid id" answers cannot be told
+        apart by matching; one read of the item (E2 for a territory, E8 for a user) can.
+        """
+        if call.via == VIA_USER:
+            template, kind, key = "/settings/territories/{id}", "territory", change.territory_id
+        else:
+            template, kind, key = "/users/{id}", "user", change.user_id
+        try:
+            self.client.request("GET", template, path={"id": key})
+        except ZohoAccessError:
+            return None
+        except ZohoAPIError as exc:
+            if exc.code == "INVALID_DATA":
+                return f"Zoho does not know {kind} {key} (checked with GET {template})"
+        return None
+
     @staticmethod
     def _reason(
         change: Change, pool: list[dict[str, Any]], reads: CallReads
@@ -368,12 +413,7 @@ class Writer:
             kind = "organi"
         elif territory is not None and territory.manager_id == change.user_id:
             kind = "manager"
-
-        def kind_of(item: dict[str, Any]) -> str:
-            text = str(item.get("message", "")).lower()
-            return next((word for word in ("organi", "manager") if word in text), "")
-
-        return next((item for item in pool if kind_of(item) == kind), pool[0])
+        return next((item for item in pool if _refusal_kind(item) == kind), pool[0])
 
     @staticmethod
     def _decided(

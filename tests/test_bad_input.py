@@ -674,3 +674,37 @@ def test_refused_credentials(org: Org, tmp_path: Path, case: AuthCase) -> None:
     assert "Traceback" not in tap.stderr
     for words in case.words:
         assert words in tap.stderr
+
+
+@pytest.mark.parametrize("write_via", ["user", "territory", "auto"])
+def test_ids_zoho_does_not_know_fail_whatever_the_grouping(
+    org: Org, tmp_path: Path, write_via: str
+) -> None:
+    """Well-formed ids that name nothing: `failed` with Zoho's reason, never "as wanted"."""
+    territory = org.territories()[4]
+    active = set(org.active_users())
+    user, held = next(
+        (u, t)
+        for u, t in sorted(org.assignments() - set(org.managed()))
+        if u in active and t != org.root
+    )
+    unknown_user, unknown_territory = "1234567890123456789", "9876543210987654321"
+    messages = [
+        SCHEMA,
+        record(unknown_user, territory, "remove"),
+        record(user, unknown_territory, "remove"),
+        record(unknown_user, org.territories()[5], "add"),
+        record(user, "9876543210987654000", "add"),
+        record(user, held, "remove"),  # a good one in the same calls
+    ]
+
+    run = run_target(org.config(write_via=write_via), messages, tmp_path)
+
+    assert run.returncode == 1
+    by_line = run.by_line()
+    for line in (2, 3, 4, 5):
+        assert by_line[line]["outcome"] == "failed", by_line[line]
+        assert by_line[line]["code"] == "INVALID_DATA"
+        assert "invalid" in by_line[line]["message"]
+    assert by_line[6]["outcome"] == "removed"
+    assert (user, held) not in org.assignments()
