@@ -7,7 +7,7 @@ from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Stream
-from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.singerlib import RecordMessage
 
