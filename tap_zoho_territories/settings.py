@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import click
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.plugin_base import PluginBase
@@ -176,8 +177,26 @@ class SecretSafeConfig(PluginBase):
     """Plugin mixin: the SDK's config validation, with secret values taken out of its messages.
 
     jsonschema echoes the offending value (`98765 is not of type 'string'`); for a secret
-    setting that value is the secret.
+    setting that value is the secret. A `--config` file that is missing or not a JSON object
+    is a one-line config error (exit 1) instead of a traceback.
     """
+
+    @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        """Read the --config files; a missing or unreadable one is a one-line config error."""
+        try:
+            return super().cb_config(ctx, param, value)
+        except (OSError, ValueError, TypeError) as exc:
+            if isinstance(exc, TypeError):
+                problem = "it is not a JSON object"
+            else:
+                problem = (str(exc).splitlines() or [type(exc).__name__])[0].rstrip(".")
+            cls.logger.error(  # noqa: TRY400
+                "Config error: the --config file cannot be used: %s. Nothing was read or sent. "
+                "What to do: pass a JSON object file (see sample_config.json).",
+                problem,
+            )
+            ctx.exit(1)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         try:

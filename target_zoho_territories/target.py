@@ -32,7 +32,6 @@ if t.TYPE_CHECKING:
     from pathlib import PurePath
     from types import FrameType
 
-    import click
     from singer_sdk.singerlib.encoding.base import GenericSingerReader
 
 
@@ -274,20 +273,3 @@ class TargetZohoTerritories(SecretSafeConfig, Target):
                 raise
             cls.logger.error("target-zoho-territories: %s; reading stopped there", reason)  # noqa: TRY400
             sys.exit(InputStopped.exit_code)
-
-    @classmethod
-    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
-        """Read the --config files; a missing or unreadable one is a one-line config error."""
-        try:
-            return super().cb_config(ctx, param, value)
-        except (OSError, ValueError, TypeError) as exc:
-            if isinstance(exc, TypeError):
-                problem = "it is not a JSON object"
-            else:
-                problem = (str(exc).splitlines() or [type(exc).__name__])[0].rstrip(".")
-            cls.logger.error(  # noqa: TRY400
-                "Config error: the --config file cannot be used: %s. Nothing was read or sent. "
-                "What to do: pass a JSON object file (see sample_config.json).",
-                problem,
-            )
-            ctx.exit(1)

@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 
-from tests.singer_run import run_tap
+from tests.secrets_check import check_run
+from tests.singer_run import BIN, run_tap
 from tests.test_target_helpers import (
     SCHEMA,
     STREAM,
@@ -534,19 +535,16 @@ CONFIG_CASES = [
         "config-not-json",
         raw='{"client_id": "x",',
         words=("--config file cannot be used", "Expecting"),
-        tap=False,
     ),
     ConfigCase(
         "config-not-object",
         raw="[1, 2]",
         words=("--config file cannot be used", "not a JSON object"),
-        tap=False,
     ),
     ConfigCase(
         "config-file-missing",
         missing_file=True,
         words=("--config file cannot be used", "was not found"),
-        tap=False,
     ),
 ]
 
@@ -599,22 +597,28 @@ def test_bad_target_setting(org: Org, tmp_path: Path, case: ConfigCase) -> None:
 @pytest.mark.parametrize(
     "case", [case for case in CONFIG_CASES if case.tap], ids=lambda case: case.id
 )
-def test_bad_tap_setting(org: Org, case: ConfigCase) -> None:
-    config = org.config()
-    for key, value in case.change.items():
-        if value is None:
-            config.pop(key, None)
-        else:
-            config[key] = value
+def test_bad_tap_setting(org: Org, tmp_path: Path, case: ConfigCase) -> None:
+    config, path = _config_args(org, case, tmp_path)
+    config.pop("results_path")
+    if case.raw is None and not case.missing_file:
+        Path(path).write_text(json.dumps(config))
 
-    run = run_tap(config)
+    done = subprocess.run(
+        [str(BIN / "tap-zoho-territories"), "--config", path],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(),
+        check=False,
+    )
+    check_run(config, done.stdout, done.stderr, where="a tap run's output")
 
-    assert run.returncode == 1, run.stderr[-2000:]
-    assert "Traceback" not in run.stderr
-    errors = "\n".join(line for line in run.stderr.splitlines() if "ERROR" in line)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    errors = "\n".join(line for line in done.stderr.splitlines() if "ERROR" in line)
     for words in case.words:
         assert words in errors, errors
-    assert not run.records
+    assert '"type":"RECORD"' not in done.stdout
     assert org.calls() == {}
 
 
