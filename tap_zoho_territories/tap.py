@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import sys
 from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
+from types import FrameType
 from typing import Any, cast
 
 import click
@@ -166,8 +168,15 @@ class TapZohoTerritories(SecretSafeConfig, Tap):
                     skipped.selected = False
                 self.completed_streams.add(name)
 
-    def _fail(self, exc: ZohoError) -> None:
-        self.logger.error("%s", exc)
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM/SIGINT end the run like a Zoho error: STATE to resume from, exit 1.
+
+        The SDK's own handler exits 0, which would make a partial sync look complete.
+        """
+        self._fail(f"Stopped by {signal.Signals(signum).name} before the sync finished.")
+
+    def _fail(self, reason: ZohoError | str) -> None:
+        self.logger.error("%s", reason)
         if "runtime" in self.__dict__:
             self._raw_state[RESUME_KEY] = {
                 "stopped_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -319,13 +319,6 @@ def test_sigterm_with_records_waiting_sends_nothing_more(org: Org, tmp_path) -> 
     assert not {(u, territory) for u in users[3:]} & held
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="tap.py keeps the SDK's SIGTERM handler, which exits 0 after a partial sync; it "
-    "needs a handler that stops like a Zoho error (STATE with zoho_resume, exit 1): see the "
-    "report",
-)
 def test_tap_sigterm_stops_with_state_and_a_failure_exit_code(tmp_path: Path) -> None:
     org_args = ("--territories", "40", "--users", "3000", "--groups", "4", "--latency-ms", "40")
     with EmulatorProcess(*org_args) as emulator:
