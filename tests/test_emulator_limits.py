@@ -9,19 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from tests.envelope import assert_error
 from zoho_crm_emulator.process import EmulatorProcess
 
 J_SMITH = "431581000000278001"
 CHILD = "431581000000744169"
-
-
-def assert_error(answer, status, code):
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert set(body) == {"code", "details", "message", "status"}
-    assert body["code"] == code
-    assert body["status"] == "error"
-    return body
 
 
 def burst(api, count, path="/settings/territories"):

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.envelope import assert_error
 from zoho_crm_emulator.process import EmulatorProcess
 
 ZOHO = "431581000000272796"
@@ -32,19 +33,6 @@ TERRITORY_KEYS = {
     "name",
     "api_name",
 }
-
-
-def assert_error(answer, status, code, details=None):
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert set(body) == {"code", "details", "message", "status"}
-    assert body["code"] == code
-    assert body["status"] == "error"
-    assert isinstance(body["message"], str)
-    assert body["message"]
-    if details is not None:
-        assert body["details"] == details
-    return body
 
 
 def filters(criterion) -> str:

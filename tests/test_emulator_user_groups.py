@@ -7,6 +7,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.envelope import assert_error
+
 TIER1 = "3652397000012454002"
 CHENNAI_SALES = "3652397000009952001"
 ESCALATIONS = "3652397000013001003"
@@ -15,17 +17,6 @@ ANITA = "431581000000302001"
 RAVI = "431581000000291001"
 PATRICIA = "431581000000258001"
 DEEPAK = "431581000000315001"
-
-
-def assert_error(answer, status, code, details=None):
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert set(body) == {"code", "details", "message", "status"}
-    assert body["code"] == code
-    assert body["status"] == "error"
-    if details is not None:
-        assert body["details"] == details
-    return body
 
 
 def crit(field, comparator, value):

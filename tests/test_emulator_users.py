@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.envelope import assert_error
+
 ZOHO = "431581000000272796"
 CHENNAI = "431581000000744113"
 CHENNAI_NORTH = "431581000000744137"
@@ -25,17 +27,6 @@ E8_KEYS = {
     "date_format", "decimal_separator", "number_separator", "$current_shift", "$next_shift",
     "$shift_effective_from", "category", "Isonline", "microsoft", "sandboxDeveloper",
 }  # fmt: skip
-
-
-def assert_error(answer, status, code, details=None):
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert set(body) == {"code", "details", "message", "status"}
-    assert body["code"] == code
-    assert body["status"] == "error"
-    if details is not None:
-        assert body["details"] == details
-    return body
 
 
 @pytest.fixture(scope="module")

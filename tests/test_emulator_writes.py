@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.envelope import assert_error
 from zoho_crm_emulator.process import EmulatorProcess
 
 ZOHO = "431581000000272796"
@@ -31,17 +32,6 @@ E12_OK = "Territory removed from the user successfully"
 
 def ok(other_id, message):
     return {"code": "SUCCESS", "details": {"id": other_id}, "message": message, "status": "success"}
-
-
-def assert_error(answer, status, code, details=None):
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert set(body) == {"code", "details", "message", "status"}
-    assert body["code"] == code
-    assert body["status"] == "error"
-    if details is not None:
-        assert body["details"] == details
-    return body
 
 
 @pytest.fixture(scope="module")
