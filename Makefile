@@ -11,7 +11,7 @@ MELTANO_VENV := .venv-meltano
 MELTANO := $(MELTANO_VENV)/bin/meltano
 MELTANO_STAMP := $(MELTANO_VENV)/.installed-$(MELTANO_VERSION)
 
-.PHONY: install meltano test lint typecheck bench demo clean docs
+.PHONY: install meltano test test-fast lint typecheck bench demo clean docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +37,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy tap_zoho_territories target_zoho_territories zoho_crm_emulator demo
 
-# The Meltano tests (tests/test_meltano_*.py, tests/test_pipeline_*.py) run .venv-meltano's.
+# The whole suite; the pipeline tests (tests/pipeline/) run .venv-meltano's meltano.
 test: lint typecheck $(MELTANO_STAMP)
 	$(BIN)/pytest -p no:cacheprovider
+
+# The quick tiers (pure unit tests and the emulator over HTTP), under a minute: run them often.
+test-fast: $(STAMP)
+	$(BIN)/pytest -p no:cacheprovider -q -m "unit or emulator"
 
 # Emulator + `meltano run` + a CSV of wanted assignments written back; see docs/demo.md.
 demo: $(STAMP) $(MELTANO_STAMP)

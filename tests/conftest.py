@@ -1,81 +1,25 @@
-"""Shared fixtures: emulators started as subprocesses and a small Zoho API client for tests."""
+"""Shared fixtures (emulators started as subprocesses, the `org` fixture, a Zoho API client),
+a marker per test tier, and the secrets check applied to everything pytest captures."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the project need not be installed to run its tests
     sys.path.insert(0, str(ROOT))
 
-from tests.secrets_check import assert_no_secrets  # noqa: E402
-from zoho_crm_emulator.config import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN  # noqa: E402
+from tests.support.api import ZohoApi  # noqa: E402
+from tests.support.org import DEFAULT_ORG_ARGS, Org, emulator_org  # noqa: E402
+from tests.support.secrets_check import assert_no_secrets  # noqa: E402
 from zoho_crm_emulator.process import EmulatorProcess  # noqa: E402
 
-TOKEN_FORM = {
-    "grant_type": "refresh_token",
-    "client_id": CLIENT_ID,
-    "client_secret": CLIENT_SECRET,
-    "refresh_token": REFRESH_TOKEN,
-}
-
-
-class ZohoApi:
-    """A thin HTTP client for one emulator: refreshes a token, then calls /crm/{version}."""
-
-    def __init__(self, base_url: str, version: str = "v8") -> None:
-        self.base_url = base_url
-        self.version = version
-        self.session = requests.Session()
-        self.token: str | None = None
-
-    def token_request(self, **overrides: Any) -> requests.Response:
-        """POST /oauth/v2/token with the sample credentials (form body) and overrides."""
-        form = {**TOKEN_FORM, **overrides}
-        return self.session.post(f"{self.base_url}/oauth/v2/token", data=form, timeout=30)
-
-    def refresh(self) -> str:
-        """Get a new access token and use it from now on."""
-        answer = self.token_request().json()
-        assert "access_token" in answer, answer
-        self.token = str(answer["access_token"])
-        return self.token
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        token: str | None = None,
-        headers: dict[str, str] | None = None,
-        **kwargs: Any,
-    ) -> requests.Response:
-        """An API call; ``path`` is after ``/crm/{version}`` unless it starts with ``/crm``."""
-        if self.token is None and token is None:
-            self.refresh()
-        sent = {"Authorization": f"Zoho-oauthtoken {token or self.token}"}
-        sent.update(headers or {})
-        url = path if path.startswith("/crm") else f"/crm/{self.version}{path}"
-        kwargs.setdefault("timeout", 60)
-        return self.session.request(method, self.base_url + url, headers=sent, **kwargs)
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        """GET."""
-        return self.call("GET", path, **kwargs)
-
-    def put(self, path: str, **kwargs: Any) -> requests.Response:
-        """PUT."""
-        return self.call("PUT", path, **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> requests.Response:
-        """DELETE."""
-        return self.call("DELETE", path, **kwargs)
+# Each folder of tests is a tier with a marker of its own (`pytest -m unit`, `make test-fast`).
+TIERS = ("unit", "emulator", "tap", "target", "pipeline", "reliability")
 
 
 @pytest.fixture(scope="session")
@@ -99,8 +43,31 @@ def zoho_api() -> Callable[..., ZohoApi]:
     return make
 
 
+@pytest.fixture(scope="module")
+def module_org(request: pytest.FixtureRequest) -> Iterator[Org]:
+    """One emulator for a test module, started with the module's `ORG_ARGS` (or the default)."""
+    yield from emulator_org(*getattr(request.module, "ORG_ARGS", DEFAULT_ORG_ARGS))
+
+
+@pytest.fixture
+def org(module_org: Org) -> Org:
+    """The module's org, reset before each test (org, call counts and live settings)."""
+    module_org.reset()
+    return module_org
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, the folder it lives in."""
+    for item in items:
+        parts = item.path.relative_to(ROOT / "tests").parts
+        if parts and parts[0] in TIERS:
+            item.add_marker(parts[0])
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Capture in-process logs at DEBUG (unless asked otherwise), for the secrets check."""
+    """Register the tier markers; capture in-process logs at DEBUG for the secrets check."""
+    for tier in TIERS:
+        config.addinivalue_line("markers", f"{tier}: tests in tests/{tier}/")
     config.addinivalue_line(
         "markers",
         "secrets_in_test_client(reason): the test's own client code puts a credential in what "
