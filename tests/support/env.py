@@ -11,6 +11,7 @@ LEAKY_PREFIXES = (
     "TARGET_ZOHO",
     "TARGET_JSONL",
     "TARGET_POSTGRES",
+    "TAP_POSTGRES",
     "ZOHO_",
 )
 # Every run logs at DEBUG, so the secrets check sees the most a run can say.
