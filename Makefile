@@ -11,7 +11,7 @@ MELTANO_VENV := .venv-meltano
 MELTANO := $(MELTANO_VENV)/bin/meltano
 MELTANO_STAMP := $(MELTANO_VENV)/.installed-$(MELTANO_VERSION)
 
-.PHONY: install meltano test test-fast lint typecheck bench demo clean docs
+.PHONY: install meltano test test-fast lint typecheck bench demo clean docs dist
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +37,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy tap_zoho_territories target_zoho_territories zoho_crm_emulator demo
 
-# The whole suite; the pipeline tests (tests/pipeline/) run .venv-meltano's meltano.
-test: lint typecheck $(MELTANO_STAMP)
+# The whole suite; the pipeline tests (tests/pipeline/) run .venv-meltano's meltano, and
+# tests/pipeline/test_wheel.py installs the wheel `make dist` just built into a fresh venv.
+test: lint typecheck dist $(MELTANO_STAMP)
 	$(BIN)/pytest -p no:cacheprovider
+
+# The sdist and the wheel in dist/ (python -m build: the wheel is built from the sdist, in an
+# isolated environment), then their metadata and README checked as PyPI would (twine check).
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
 
 # The quick tiers (pure unit tests and the emulator over HTTP), under a minute: run them often.
 test-fast: $(STAMP)

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from zoho_crm_emulator import __version__
 from zoho_crm_emulator.config import DEFAULT_SCOPES, FAULT_KINDS, EmulatorConfig
 from zoho_crm_emulator.org import Org, generated_org, sample_org
 from zoho_crm_emulator.server import EmulatorServer, serve
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--client-secret")
     p.add_argument("--refresh-token", action="append", help="accepted refresh token (repeatable)")
     p.add_argument("--log-requests", action="store_true", help="log each request to stderr")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
 
