@@ -57,7 +57,7 @@ def _redact(text: str, secrets: list[str]) -> str:
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:
-    """SIGTERM Meltano (it passes it to the tap and the target), then SIGKILL after a grace."""
+    """SIGTERM Meltano (it cancels the job and lets its plugins stop), then SIGKILL."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
