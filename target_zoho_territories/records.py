@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from zoho_crm_api.values import MAX_ID_DIGITS
+
 ADD = "add"
 REMOVE = "remove"
 ACTIONS = (ADD, REMOVE)
@@ -35,7 +37,6 @@ KEPT = "KEPT"
 NOT_SENT = "NOT_SENT"
 MIRROR_SKIPPED = "MIRROR_SKIPPED"
 
-MAX_ID_DIGITS = 19
 _DIGITS = re.compile(r"[0-9]+")
 _SHOWN = 40
 
@@ -132,11 +133,6 @@ class Result:
             "endpoint": self.endpoint,
             "record": self.record,
         }
-
-
-def is_zoho_id(value: Any) -> bool:
-    """True for a string of 1 to 19 digits."""
-    return isinstance(value, str) and bool(_DIGITS.fullmatch(value)) and len(value) <= MAX_ID_DIGITS
 
 
 def _check_id(record: Mapping[str, Any], key: str) -> str | None:

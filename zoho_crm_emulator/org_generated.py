@@ -113,7 +113,7 @@ def _level_sizes(count: int) -> list[int]:
     return sizes
 
 
-def build_generated_org(territories: int, users: int, groups: int, seed: int) -> Org:
+def build_generated_org(territories: int, users: int, groups: int, seed: int) -> Org:  # noqa: C901 - being split (emulator branch)
     """Build a generated organisation (at least 1 territory and 1 user)."""
     territories, users, groups = max(1, territories), max(1, users), max(0, groups)
     rng = random.Random(seed)
