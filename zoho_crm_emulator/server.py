@@ -51,7 +51,12 @@ class EmulatorServer(ThreadingHTTPServer):
         *,
         log_requests: bool = False,
     ) -> None:
-        super().__init__(address, Handler)
+        # A port bound but never listening: connecting to it is refused, and no other
+        # program can take it while the emulator runs (the default ``redirect_to``).
+        self._dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._dead.bind(("127.0.0.1", 0))
+        self.dead_url = f"http://127.0.0.1:{self._dead.getsockname()[1]}"
+        super().__init__(address, Handler)  # closes the dead port too if binding fails
         self.org = org
         self.org_factory = org_factory
         self.config = config
@@ -64,11 +69,6 @@ class EmulatorServer(ThreadingHTTPServer):
         if ":" in shown:
             shown = f"[{shown}]"
         self.base_url = f"http://{shown}:{port}"
-        # A port bound but never listening: connecting to it is refused, and no other
-        # program can take it while the emulator runs (the default ``redirect_to``).
-        self._dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._dead.bind(("127.0.0.1", 0))
-        self.dead_url = f"http://127.0.0.1:{self._dead.getsockname()[1]}"
         if not config.redirect_to:
             config.update({"redirect_to": self.dead_url})
 
