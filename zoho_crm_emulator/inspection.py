@@ -1,8 +1,13 @@
-"""``/__emulator/*``: stats, reset-stats, state, config, reset-org, tokens; never gated."""
+"""``/__emulator/*``: stats, reset-stats, state, config, reset-org, tokens; never gated.
+
+Dispatched through :data:`ROUTES`, a table of (method, name) -> handler like the API's.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from zoho_crm_emulator import render
@@ -14,48 +19,86 @@ if TYPE_CHECKING:
 SECTIONS = ("territories", "users", "user_groups", "assignments", "roles")
 
 
-def handle(
-    server: EmulatorServer, method: str, path: str, query: dict[str, list[str]], body: bytes
-) -> Response:
-    """Answer one inspection request."""
-    name = path.rstrip("/").removeprefix("/__emulator").strip("/")
-    if name == "stats" and method == "GET":
-        return Response(200, server.stats.snapshot(server.config.credits))
-    if name == "reset-stats" and method == "POST":
-        server.stats.reset()
-        return Response(200, server.stats.snapshot(server.config.credits))
-    if name == "state" and method == "GET":
-        wanted = query.get("sections", [",".join(SECTIONS)])[0].split(",")
-        return Response(200, state(server, [part for part in wanted if part]))
-    if name == "config" and method == "GET":
-        return Response(200, server.config.as_dict())
-    if name == "config" and method == "POST":
-        return _config(server, body)
-    if name == "tokens" and method == "GET":
-        issued = server.tokens.issued()
-        return Response(200, {"access_tokens": issued, "count": len(issued)})
-    if name == "reset-org" and method == "POST":
-        if server.org_factory is not None:
-            server.org = server.org_factory()
-        return Response(200, {"status": "success"})
-    if name in ("health", "") and method == "GET":
-        return Response(200, {"status": "ok", "base_url": server.base_url})
-    return Response(404, {"error": f"unknown inspection endpoint {method} {path}"})
+@dataclass(frozen=True)
+class Call:
+    """One inspection request."""
+
+    server: EmulatorServer
+    query: dict[str, list[str]]
+    body: bytes
 
 
-def _config(server: EmulatorServer, body: bytes) -> Response:
+def _stats(call: Call) -> Response:
+    return Response(200, call.server.stats.snapshot(call.server.config.credits))
+
+
+def _reset_stats(call: Call) -> Response:
+    call.server.stats.reset()
+    return _stats(call)
+
+
+def _state(call: Call) -> Response:
+    wanted = call.query.get("sections", [",".join(SECTIONS)])[0].split(",")
+    return Response(200, state(call.server, [part for part in wanted if part]))
+
+
+def _get_config(call: Call) -> Response:
+    return Response(200, call.server.config.as_dict())
+
+
+def _post_config(call: Call) -> Response:
+    server = call.server
     try:
-        changes = json.loads(body or b"{}")
+        changes = json.loads(call.body or b"{}")
         if not isinstance(changes, dict):
             raise ValueError("the body must be a JSON object")  # noqa: TRY004
         changed = server.config.update(changes)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return Response(400, {"error": str(exc)})
     if "credits" in changed:
         server.stats.reset_credits()
     if "fault_seed" in changed:
         server.faults.reseed(server.config.fault_seed)
     return Response(200, server.config.as_dict())
+
+
+def _tokens(call: Call) -> Response:
+    issued = call.server.tokens.issued()
+    return Response(200, {"access_tokens": issued, "count": len(issued)})
+
+
+def _reset_org(call: Call) -> Response:
+    if call.server.org_factory is not None:
+        call.server.org = call.server.org_factory()
+    return Response(200, {"status": "success"})
+
+
+def _health(call: Call) -> Response:
+    return Response(200, {"status": "ok", "base_url": call.server.base_url})
+
+
+ROUTES: dict[tuple[str, str], Callable[[Call], Response]] = {
+    ("GET", "stats"): _stats,
+    ("POST", "reset-stats"): _reset_stats,
+    ("GET", "state"): _state,
+    ("GET", "config"): _get_config,
+    ("POST", "config"): _post_config,
+    ("GET", "tokens"): _tokens,
+    ("POST", "reset-org"): _reset_org,
+    ("GET", "health"): _health,
+    ("GET", ""): _health,
+}
+
+
+def handle(
+    server: EmulatorServer, method: str, path: str, query: dict[str, list[str]], body: bytes
+) -> Response:
+    """Answer one inspection request."""
+    name = path.rstrip("/").removeprefix("/__emulator").strip("/")
+    handler = ROUTES.get((method, name))
+    if handler is None:
+        return Response(404, {"error": f"unknown inspection endpoint {method} {path}"})
+    return handler(Call(server, query, body))
 
 
 def state(server: EmulatorServer, sections: list[str]) -> dict[str, Any]:
