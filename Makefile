@@ -48,7 +48,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy tap_zoho_territories target_zoho_territories zoho_crm_emulator demo
+	$(BIN)/mypy zoho_crm_api zoho_crm_singer tap_zoho_territories target_zoho_territories zoho_crm_emulator demo
 	$(BIN)/mypy $(DAGSTER_DIR)/zoho_orgs
 
 # The whole suite; the pipeline tests (tests/pipeline/) run .venv-meltano's meltano and

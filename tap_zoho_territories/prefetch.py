@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tap_zoho_territories.client import Page
+from zoho_crm_api.client import Page
 
 Priority = tuple[int, ...]
 

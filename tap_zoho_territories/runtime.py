@@ -7,10 +7,10 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from tap_zoho_territories.client import ZohoClient
-from tap_zoho_territories.errors import ZohoAccessError
 from tap_zoho_territories.prefetch import ChildPartitions, PageChain, Scheduler
-from tap_zoho_territories.settings import ConnectionSettings
+from zoho_crm_api.client import ZohoClient
+from zoho_crm_api.errors import ZohoAccessError
+from zoho_crm_api.settings import ConnectionSettings
 
 if TYPE_CHECKING:
     from tap_zoho_territories.streams import ZohoStream

@@ -12,11 +12,14 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
 
 from tap_zoho_territories import schemas
-from tap_zoho_territories.client import Page
-from tap_zoho_territories.errors import ZohoAccessError, ZohoAPIError
 from tap_zoho_territories.prefetch import PageChain
-from tap_zoho_territories.records import RecordShaper, ref_id, to_int, to_utc, zoho_time
+from tap_zoho_territories.records import RecordShaper, to_utc
 from tap_zoho_territories.runtime import RECORDS_AHEAD
+from zoho_crm_api import endpoints
+from zoho_crm_api.client import Page
+from zoho_crm_api.endpoints import Endpoint
+from zoho_crm_api.errors import ZohoAccessError, ZohoAPIError
+from zoho_crm_api.values import ref_id, to_int, zoho_time
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -40,10 +43,8 @@ class ZohoStream(Stream):
     """A Zoho list endpoint read page by page through the shared fetch pool."""
 
     name: str
-    path: ClassVar[str]
-    envelope: ClassVar[str]
-    # The largest page the endpoint allows; None for endpoints that do not page.
-    per_page: ClassVar[int | None] = 200
+    # What the stream reads (its page size is the largest the endpoint allows).
+    endpoint: ClassVar[Endpoint]
     schema_dict: ClassVar[dict]
     # For children: the context key that carries the parent's id, used as `{id}` in the path.
     context_key: ClassVar[str | None] = None
@@ -104,13 +105,7 @@ class ZohoStream(Stream):
         path = {"id": str(context[self.context_key])} if context and self.context_key else None
         try:
             return self.runtime.client.get_page(
-                self.path,
-                self.envelope,
-                path=path,
-                params=params,
-                headers=headers,
-                page=number,
-                per_page=self.per_page,
+                self.endpoint, path=path, params=params, headers=headers, page=number
             )
         except ZohoAccessError as exc:
             # Gate at once, so the stream's other prefetched partitions make no call.
@@ -132,7 +127,7 @@ class ZohoStream(Stream):
             self.runtime.scheduler,
             priority,
             lambda number: self.fetch_page(context, number, params, headers),
-            ahead=max(1, RECORDS_AHEAD // (self.per_page or 1)),
+            ahead=max(1, RECORDS_AHEAD // (self.endpoint.per_page or 1)),
             on_page=(lambda records: self._register_children(children, records))
             if children
             else None,
@@ -239,11 +234,7 @@ class TerritoriesStream(ZohoStream):
     """E1 GET /settings/territories: every territory, with `parent_id`."""
 
     name = "territories"
-    path = "/settings/territories"
-    envelope = "territories"
-    # The v7 doc text and sample say 2000 (the v8 OAS says 200; zoho-api.md §7 note 4). Zoho
-    # clamps larger values, so asking for 2000 is never worse than asking for 200.
-    per_page = 2000
+    endpoint = endpoints.TERRITORIES_LIST
     schema_dict = schemas.TERRITORY
     primary_keys = ["id"]
     replication_key = "modified_time"
@@ -272,8 +263,7 @@ class TerritoryUsersStream(ZohoStream):
     """E5 GET /settings/territories/{id}/users, for each territory."""
 
     name = "territory_users"
-    path = "/settings/territories/{id}/users"
-    envelope = "users"
+    endpoint = endpoints.TERRITORY_USERS
     schema_dict = schemas.TERRITORY_USER
     primary_keys = ["territory_id", "id"]
     parent_stream_type = TerritoriesStream
@@ -285,7 +275,6 @@ class TerritoryUsersStream(ZohoStream):
 class AssociatedUserCountsStream(ZohoStream):
     """Counts of associated users, one per `{name, id}` reference named by `counted`."""
 
-    envelope = "associated_users_count"
     counted: ClassVar[str]
 
     def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
@@ -300,7 +289,7 @@ class TerritoryAssociatedUserCountsStream(AssociatedUserCountsStream):
     """E4 GET /settings/territories/actions/associated_users_count."""
 
     name = "territory_associated_user_counts"
-    path = "/settings/territories/actions/associated_users_count"
+    endpoint = endpoints.TERRITORY_USER_COUNTS
     counted = "territory"
     schema_dict = schemas.TERRITORY_USER_COUNT
     primary_keys = ["territory_id"]
@@ -310,8 +299,7 @@ class UsersStream(ZohoStream):
     """E8 GET /users?type=AllUsers (setting `user_type`), incremental by If-Modified-Since."""
 
     name = "users"
-    path = "/users"
-    envelope = "users"
+    endpoint = endpoints.USERS_LIST
     schema_dict = schemas.USER
     primary_keys = ["id"]
     replication_key = "modified_time"
@@ -330,8 +318,7 @@ class UserTerritoriesStream(ZohoStream):
     """E10 GET /users/{id}/territories, for each user (not selected by default)."""
 
     name = "user_territories"
-    path = "/users/{id}/territories"
-    envelope = "territories"
+    endpoint = endpoints.USER_TERRITORIES
     schema_dict = schemas.USER_TERRITORY
     primary_keys = ["user_id", "id"]
     parent_stream_type = UsersStream
@@ -351,8 +338,7 @@ class UserGroupsStream(ZohoStream):
     """E13 GET /settings/user_groups."""
 
     name = "user_groups"
-    path = "/settings/user_groups"
-    envelope = "user_groups"
+    endpoint = endpoints.USER_GROUPS
     schema_dict = schemas.USER_GROUP
     primary_keys = ["id"]
 
@@ -367,7 +353,7 @@ class UserGroupAssociatedUserCountsStream(AssociatedUserCountsStream):
     """E14 GET /settings/user_groups/actions/associated_users_count."""
 
     name = "user_group_associated_user_counts"
-    path = "/settings/user_groups/actions/associated_users_count"
+    endpoint = endpoints.GROUP_USER_COUNTS
     counted = "user_group"
     schema_dict = schemas.USER_GROUP_USER_COUNT
     primary_keys = ["user_group_id"]
@@ -377,9 +363,7 @@ class UserGroupSourcesCountsStream(ZohoStream):
     """E16 GET /settings/user_groups/{id}/actions/sources_count, for each group."""
 
     name = "user_group_sources_counts"
-    path = "/settings/user_groups/{id}/actions/sources_count"
-    envelope = "sources_count"
-    per_page = None
+    endpoint = endpoints.GROUP_SOURCES_COUNT
     schema_dict = schemas.USER_GROUP_SOURCES_COUNT
     primary_keys = ["user_group_id"]
     parent_stream_type = UserGroupsStream
@@ -404,8 +388,7 @@ class UserGroupSourcesStream(ZohoStream):
     """E15 GET /settings/user_groups/{id}/sources, for each group."""
 
     name = "user_group_sources"
-    path = "/settings/user_groups/{id}/sources"
-    envelope = "sources"
+    endpoint = endpoints.GROUP_SOURCES
     schema_dict = schemas.USER_GROUP_SOURCE
     primary_keys = ["user_group_id", "type", "source_id"]
     parent_stream_type = UserGroupsStream

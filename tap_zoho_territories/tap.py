@@ -6,7 +6,6 @@ import datetime as dt
 import signal
 import sys
 from functools import cached_property
-from importlib.metadata import PackageNotFoundError, version
 from types import FrameType
 from typing import Any, cast
 
@@ -16,16 +15,18 @@ from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.tap_base import CliTestOptionValue
 
-from tap_zoho_territories.errors import ZohoError
-from tap_zoho_territories.records import parse_time
 from tap_zoho_territories.runtime import SyncRuntime
-from tap_zoho_territories.settings import (
+from tap_zoho_territories.streams import STREAM_TYPES, ZohoStream
+from zoho_crm_api.errors import ZohoError
+from zoho_crm_api.settings import ConnectionSettings
+from zoho_crm_api.values import parse_time
+from zoho_crm_singer.plugin import (
     CONNECTION_PROPERTIES,
-    ConnectionSettings,
+    EXIT_FAILURES,
     SecretSafeConfig,
     check_unknown_settings,
+    user_agent,
 )
-from tap_zoho_territories.streams import STREAM_TYPES, ZohoStream
 
 # A run stopped by a Zoho error (credits, budget, retries) leaves this in STATE: the top-level
 # streams it completed. The next run within RESUME_WINDOW skips them, so a day's credits are not
@@ -45,13 +46,6 @@ USER_TYPES = [
     "ActiveConfirmedAdmins",
     "CurrentUser",
 ]
-
-
-def _user_agent() -> str:
-    try:
-        return f"tap-zoho-territories/{version('tap-zoho-territories')}"
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "tap-zoho-territories"
 
 
 class TapZohoTerritories(SecretSafeConfig, Tap):
@@ -108,7 +102,7 @@ class TapZohoTerritories(SecretSafeConfig, Tap):
         # A misspelt setting (say `max_concurency`) must not silently fall back to a default.
         check_unknown_settings(self.config, self.config_jsonschema.get("properties", {}))
         settings = ConnectionSettings.from_config(self.config)
-        return SyncRuntime(settings, self.logger, _user_agent())
+        return SyncRuntime(settings, self.logger, user_agent(self.name))
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Load bookmarks, and the resume marker the SDK would drop."""
@@ -189,7 +183,7 @@ class TapZohoTerritories(SecretSafeConfig, Tap):
                 ", ".join(sorted(self.completed_streams)) or "none",
             )
         self._close_runtime()
-        sys.exit(1)
+        sys.exit(EXIT_FAILURES)
 
     def _close_runtime(self) -> None:
         runtime: SyncRuntime | None = self.__dict__.pop("runtime", None)

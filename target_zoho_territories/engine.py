@@ -8,15 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tap_zoho_territories.client import ZohoClient
-from tap_zoho_territories.errors import ZohoConfigError
-from tap_zoho_territories.settings import ConnectionSettings
 from target_zoho_territories import mirror
 from target_zoho_territories.errors import StopRequest
 from target_zoho_territories.planner import WRITE_VIA, Call, Plan, collapse, plan
 from target_zoho_territories.records import FAILED, NOT_SENT, PLANNED, Result
 from target_zoho_territories.results import ResultsFile, Summary
 from target_zoho_territories.writer import Writer
+from zoho_crm_api.client import ZohoClient
+from zoho_crm_api.errors import ZohoConfigError
+from zoho_crm_api.settings import ConnectionSettings
 
 MODES = ("apply", "mirror")
 
@@ -179,8 +179,7 @@ class Engine:
             change.result.decide(
                 PLANNED,
                 None,
-                f"dry run: would {change.action} with call {number} of {total}, "
-                f"{call.method} {call.template.replace('{id}', call.key)}",
+                f"dry run: would {change.action} with call {number} of {total}, {call.url_path}",
                 call.endpoint,
             )
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import threading
 
-EXIT_FAILURES = 1
-EXIT_STOPPED = 2
+from zoho_crm_singer.plugin import EXIT_FAILURES, EXIT_STOPPED
 
 
 class TargetStop(Exception):

@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from tap_zoho_territories.client import ZohoClient
-from tap_zoho_territories.errors import ZohoAccessError, ZohoAPIError
 from target_zoho_territories.errors import StopRequest
 from target_zoho_territories.planner import Change, collapse
-from target_zoho_territories.reads import USER_TERRITORIES, HeldTerritory, user_territories
+from target_zoho_territories.reads import HeldTerritory, user_territories
 from target_zoho_territories.records import (
     ADD,
     FAILED,
@@ -26,11 +24,14 @@ from target_zoho_territories.records import (
     REMOVE,
     UNCHANGED,
     Result,
-    is_zoho_id,
 )
 from target_zoho_territories.writer import run_parallel
+from zoho_crm_api import endpoints
+from zoho_crm_api.client import ZohoClient
+from zoho_crm_api.errors import ZohoAccessError, ZohoAPIError
+from zoho_crm_api.values import is_zoho_id
 
-READ_ENDPOINT = f"GET {USER_TERRITORIES}"
+READ_ENDPOINT = endpoints.USER_TERRITORIES.route
 
 
 def diff(

@@ -16,19 +16,21 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from target_zoho_territories.records import ADD, SUPERSEDED, UNCHANGED, Result
+from target_zoho_territories.records import ADD, REMOVE, SUPERSEDED, UNCHANGED, Result
+from zoho_crm_api import endpoints
+from zoho_crm_api.endpoints import Endpoint
 
-MAX_ITEMS = 100
 VIA_USER = "user"
 VIA_TERRITORY = "territory"
 WRITE_VIA = ("auto", VIA_USER, VIA_TERRITORY)
 
-ENDPOINTS = {
-    (ADD, VIA_USER): ("PUT", "/users/{id}/territories"),
-    (ADD, VIA_TERRITORY): ("PUT", "/settings/territories/{id}/users"),
-    ("remove", VIA_USER): ("DELETE", "/users/{id}/territories"),
-    ("remove", VIA_TERRITORY): ("DELETE", "/settings/territories/{id}/users"),
+WRITES: dict[tuple[str, str], Endpoint] = {
+    (ADD, VIA_USER): endpoints.ADD_USER_TERRITORIES,
+    (ADD, VIA_TERRITORY): endpoints.ADD_TERRITORY_USERS,
+    (REMOVE, VIA_USER): endpoints.REMOVE_USER_TERRITORIES,
+    (REMOVE, VIA_TERRITORY): endpoints.REMOVE_TERRITORY_USERS,
 }
+MAX_ITEMS = min(endpoint.max_items or 1 for endpoint in WRITES.values())
 
 Edge = tuple[str, str]
 
@@ -58,19 +60,19 @@ class Call:
     changes: list[Change]
 
     @property
-    def method(self) -> str:
-        """HTTP method."""
-        return ENDPOINTS[self.action, self.via][0]
-
-    @property
-    def template(self) -> str:
-        """Path template, as counted by the client and the emulator."""
-        return ENDPOINTS[self.action, self.via][1]
+    def api(self) -> Endpoint:
+        """The write endpoint (E6, E7, E11 or E12)."""
+        return WRITES[self.action, self.via]
 
     @property
     def endpoint(self) -> str:
-        """`METHOD /template`."""
-        return f"{self.method} {self.template}"
+        """`METHOD /path`, as counted by the client and the emulator."""
+        return self.api.route
+
+    @property
+    def url_path(self) -> str:
+        """The path with this call's id in it, for messages."""
+        return f"{self.api.method} {self.api.path.replace('{id}', self.key)}"
 
     def item_id(self, change: Change) -> str:
         """The id a change puts in the body or `ids` (the side not in the path)."""
@@ -113,7 +115,7 @@ def cost(groups: Iterable[Sequence[object]]) -> int:
 def plan(changes: Sequence[Change], write_via: str = "auto") -> Plan:
     """The calls for a set of changes: adds and removes each grouped the cheapest way."""
     result = Plan()
-    for action in (ADD, "remove"):
+    for action in (ADD, REMOVE):
         todo = [change for change in changes if change.action == action]
         if not todo:
             continue
@@ -155,63 +157,80 @@ def _choose(changes: Sequence[Change], write_via: str) -> tuple[str, list[Star],
     return name, stars, bound
 
 
-def _max_matching(edges: Sequence[Edge]) -> tuple[dict[str, str], dict[str, str]]:
+class _Matching:
     """Hopcroft-Karp maximum matching of the bipartite user-territory graph (iterative)."""
-    adj: dict[str, list[str]] = defaultdict(list)
-    for user, territory in edges:
-        adj[user].append(territory)
-    match_u: dict[str, str] = {}
-    match_t: dict[str, str] = {}
-    infinity = len(adj) + 1
-    while True:
-        dist: dict[str, int] = {}
-        queue: deque[str] = deque()
-        for user in adj:
-            if user not in match_u:
-                dist[user] = 0
-                queue.append(user)
+
+    def __init__(self, edges: Sequence[Edge]) -> None:
+        self.adj: dict[str, list[str]] = defaultdict(list)
+        for user, territory in edges:
+            self.adj[user].append(territory)
+        self.match_u: dict[str, str] = {}
+        self.match_t: dict[str, str] = {}
+        self.infinity = len(self.adj) + 1
+        self.dist: dict[str, int] = {}
+
+    def solve(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Augment along shortest paths until none is left."""
+        while self._layers():
+            pointer: dict[str, int] = defaultdict(int)
+            for root in list(self.adj):
+                if root not in self.match_u:
+                    self._augment(root, pointer)
+        return self.match_u, self.match_t
+
+    def _layers(self) -> bool:
+        """BFS from the free users; True when some free territory is reachable."""
+        self.dist = {user: 0 for user in self.adj if user not in self.match_u}
+        queue: deque[str] = deque(self.dist)
         found = False
         while queue:
             user = queue.popleft()
-            for territory in adj[user]:
-                other = match_t.get(territory)
+            for territory in self.adj[user]:
+                other = self.match_t.get(territory)
                 if other is None:
                     found = True
-                elif other not in dist:
-                    dist[other] = dist[user] + 1
+                elif other not in self.dist:
+                    self.dist[other] = self.dist[user] + 1
                     queue.append(other)
-        if not found:
-            return match_u, match_t
-        pointer: dict[str, int] = defaultdict(int)
-        for root in list(adj):
-            if root in match_u:
+        return found
+
+    def _augment(self, root: str, pointer: dict[str, int]) -> None:
+        """DFS (with an explicit stack) for one augmenting path from `root`; flip it if found."""
+        stack: list[str] = [root]
+        path: list[str] = []
+        while stack:
+            user = stack[-1]
+            step = self._advance(user, pointer)
+            if step is None:
+                self.dist[user] = self.infinity
+                stack.pop()
+                if path:
+                    path.pop()
                 continue
-            stack, path = [root], []
-            while stack:
-                user = stack[-1]
-                advanced = False
-                while pointer[user] < len(adj[user]):
-                    territory = adj[user][pointer[user]]
-                    pointer[user] += 1
-                    other = match_t.get(territory)
-                    if other is None:
-                        path.append(territory)
-                        for u, t in zip(stack, path, strict=True):
-                            match_u[u] = t
-                            match_t[t] = u
-                        stack = []
-                        advanced = True
-                        break
-                    if dist.get(other, infinity) == dist[user] + 1:
-                        stack.append(other)
-                        path.append(territory)
-                        advanced = True
-                        break
-                if not advanced:
-                    dist[user] = infinity
-                    stack.pop()
-                    if path:
-                        path.pop()
+            territory, other = step
+            path.append(territory)
+            if other is None:
+                for u, t in zip(stack, path, strict=True):
+                    self.match_u[u] = t
+                    self.match_t[t] = u
+                return
+            stack.append(other)
+
+    def _advance(self, user: str, pointer: dict[str, int]) -> tuple[str, str | None] | None:
+        """The next usable edge of `user`: (territory, its matched user or None), or None."""
+        edges = self.adj[user]
+        while pointer[user] < len(edges):
+            territory = edges[pointer[user]]
+            pointer[user] += 1
+            other = self.match_t.get(territory)
+            if other is None or self.dist.get(other, self.infinity) == self.dist[user] + 1:
+                return territory, other
+        return None
+
+
+def _max_matching(edges: Sequence[Edge]) -> tuple[dict[str, str], dict[str, str]]:
+    """A maximum matching: (user -> territory, territory -> user)."""
+    return _Matching(edges).solve()
 
 
 def _cover_stars(changes: Sequence[Change], match_u: dict[str, str]) -> list[Star]:

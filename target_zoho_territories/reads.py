@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tap_zoho_territories.client import ZohoClient
-
-PER_PAGE = 200
-USER_TERRITORIES = "/users/{id}/territories"
-TERRITORY_USERS = "/settings/territories/{id}/users"
+from zoho_crm_api import endpoints
+from zoho_crm_api.client import ZohoClient
+from zoho_crm_api.values import ref_id
 
 
 @dataclass(frozen=True)
@@ -21,21 +19,13 @@ class HeldTerritory:
     manager_id: str | None
 
 
-def _ref_id(value: object) -> str | None:
-    if isinstance(value, dict) and value.get("id") is not None:
-        return str(value["id"])
-    return None
-
-
 def user_territories(client: ZohoClient, user_id: str) -> dict[str, HeldTerritory]:
     """E10 GET /users/{id}/territories, every page: the user's territories by id.
 
     The organisation territory is the one without a parent (`Reporting_To` null).
     """
     held: dict[str, HeldTerritory] = {}
-    for page in client.iter_pages(
-        USER_TERRITORIES, "territories", per_page=PER_PAGE, path={"id": user_id}
-    ):
+    for page in client.iter_pages(endpoints.USER_TERRITORIES, path={"id": user_id}):
         for raw in page.records:
             if not isinstance(raw, dict) or raw.get("id") is None:
                 continue
@@ -46,7 +36,7 @@ def user_territories(client: ZohoClient, user_id: str) -> dict[str, HeldTerritor
                 id=str(raw["id"]),
                 name=str(name) if name is not None else None,
                 is_root=parent is None,
-                manager_id=_ref_id(manager),
+                manager_id=ref_id(manager),
             )
     return held
 
@@ -54,9 +44,7 @@ def user_territories(client: ZohoClient, user_id: str) -> dict[str, HeldTerritor
 def territory_users(client: ZohoClient, territory_id: str) -> set[str]:
     """E5 GET /settings/territories/{id}/users, every page: the ids of its users."""
     users: set[str] = set()
-    for page in client.iter_pages(
-        TERRITORY_USERS, "users", per_page=PER_PAGE, path={"id": territory_id}
-    ):
+    for page in client.iter_pages(endpoints.TERRITORY_USERS, path={"id": territory_id}):
         users.update(
             str(raw["id"]) for raw in page.records if isinstance(raw, dict) and "id" in raw
         )

@@ -9,8 +9,8 @@ from typing import IO
 
 from singer_sdk.singerlib.json import serialize_json
 
-from tap_zoho_territories.errors import ZohoConfigError
 from target_zoho_territories.records import FAILED, KEPT, OUTCOMES, REJECTED, Result
+from zoho_crm_api.errors import ZohoConfigError
 
 
 class ResultsFile:

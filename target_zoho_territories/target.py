@@ -6,17 +6,10 @@ import copy
 import signal
 import sys
 import typing as t
-from importlib.metadata import PackageNotFoundError, version
 
 from singer_sdk import Target
 from singer_sdk import typing as th
 
-from tap_zoho_territories.errors import ZohoConfigError
-from tap_zoho_territories.settings import (
-    CONNECTION_PROPERTIES,
-    SecretSafeConfig,
-    check_unknown_settings,
-)
 from target_zoho_territories.engine import MODES, Engine
 from target_zoho_territories.errors import (
     InputStopped,
@@ -27,19 +20,19 @@ from target_zoho_territories.errors import (
 from target_zoho_territories.planner import WRITE_VIA
 from target_zoho_territories.reader import INPUT_STOP, LineReader, ReadInterrupted
 from target_zoho_territories.sinks import AssignmentSink
+from zoho_crm_api.errors import ZohoConfigError
+from zoho_crm_singer.plugin import (
+    CONNECTION_PROPERTIES,
+    SecretSafeConfig,
+    check_unknown_settings,
+    user_agent,
+)
 
 if t.TYPE_CHECKING:
     from pathlib import PurePath
     from types import FrameType
 
     from singer_sdk.singerlib.encoding.base import GenericSingerReader
-
-
-def _user_agent() -> str:
-    try:
-        return f"target-zoho-territories/{version('tap-zoho-territories')}"
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "target-zoho-territories"
 
 
 class TargetZohoTerritories(SecretSafeConfig, Target):
@@ -130,7 +123,7 @@ class TargetZohoTerritories(SecretSafeConfig, Target):
         self._finished = False
         self.append_builtin_config(self.config_jsonschema)
         check_unknown_settings(self.config, self.config_jsonschema.get("properties", {}))
-        self.engine = Engine(self.config, self.logger, _user_agent())
+        self.engine = Engine(self.config, self.logger, user_agent(self.name))
 
     # Input
 

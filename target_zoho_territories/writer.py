@@ -14,24 +14,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tap_zoho_territories.client import ZohoClient
-from tap_zoho_territories.errors import (
-    ZohoAccessError,
-    ZohoAPIError,
-    ZohoAuthError,
-    ZohoBudgetExhausted,
-    ZohoCreditsExhausted,
-    ZohoRetriesExhausted,
-)
 from target_zoho_territories.errors import Interrupted, RunAborted, StopRequest
 from target_zoho_territories.planner import VIA_USER, Call, Change
-from target_zoho_territories.reads import (
-    TERRITORY_USERS,
-    USER_TERRITORIES,
-    HeldTerritory,
-    territory_users,
-    user_territories,
-)
+from target_zoho_territories.reads import HeldTerritory, territory_users, user_territories
 from target_zoho_territories.records import (
     ADD,
     ADDED,
@@ -40,6 +25,16 @@ from target_zoho_territories.records import (
     REMOVED,
     SUPERSEDED,
     UNCHANGED,
+)
+from zoho_crm_api import endpoints
+from zoho_crm_api.client import ZohoClient
+from zoho_crm_api.errors import (
+    ZohoAccessError,
+    ZohoAPIError,
+    ZohoAuthError,
+    ZohoBudgetExhausted,
+    ZohoCreditsExhausted,
+    ZohoRetriesExhausted,
 )
 
 _NOT_LINKED = re.compile(
@@ -139,7 +134,10 @@ class CallReads:
     @property
     def source(self) -> str:
         """The read endpoint, for messages."""
-        return f"GET {USER_TERRITORIES if self.call.via == VIA_USER else TERRITORY_USERS}"
+        read = (
+            endpoints.USER_TERRITORIES if self.call.via == VIA_USER else endpoints.TERRITORY_USERS
+        )
+        return read.route
 
     def present(self) -> set[tuple[str, str]]:
         """The call's pairs that Zoho holds now (E10 for a user call, E5 for a territory call)."""
@@ -193,7 +191,7 @@ class Writer:
     def send(self, call: Call) -> None:
         """One write call and its outcomes; raises only errors that stop the run."""
         ids = [call.item_id(change) for change in call.changes]
-        wrapper = "territories" if call.via == VIA_USER else "users"
+        wrapper = call.api.envelope
         kwargs: dict[str, Any]
         if call.action == ADD:
             kwargs = {"json": {wrapper: [{"id": item} for item in ids]}}
@@ -201,9 +199,7 @@ class Writer:
             kwargs = {"params": {"ids": ",".join(ids)}}
         reads = CallReads(self.client, call)
         try:
-            answer = self.client.request(
-                call.method, call.template, path={"id": call.key}, envelope=wrapper, **kwargs
-            )
+            answer = self.client.request(call.api, path={"id": call.key}, **kwargs)
         except ZohoAccessError as exc:
             self._fail_all(call, exc.code, str(exc))
             raise
@@ -387,16 +383,16 @@ class Writer:
         apart by matching; one read of the item (E2 for a territory, E8 for a user) can.
         """
         if call.via == VIA_USER:
-            template, kind, key = "/settings/territories/{id}", "territory", change.territory_id
+            read, kind, key = endpoints.TERRITORY, "territory", change.territory_id
         else:
-            template, kind, key = "/users/{id}", "user", change.user_id
+            read, kind, key = endpoints.USER, "user", change.user_id
         try:
-            self.client.request("GET", template, path={"id": key})
+            self.client.request(read, path={"id": key})
         except ZohoAccessError:
             return None
         except ZohoAPIError as exc:
             if exc.code == "INVALID_DATA":
-                return f"Zoho does not know {kind} {key} (checked with GET {template})"
+                return f"Zoho does not know {kind} {key} (checked with {read.route})"
         return None
 
     @staticmethod

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from tap_zoho_territories.records import parse_time
 from tests.support import org_truth
 from tests.support.meltano_project import MeltanoProject, MeltanoRun, jsonl, project_for
 from tests.support.secrets_check import assert_no_secrets, emulator_tokens
+from zoho_crm_api.values import parse_time
 from zoho_crm_emulator.process import EmulatorProcess
 
 STATE_ID = "dev:tap-zoho-territories-to-target-jsonl"

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from tap_zoho_territories.records import parse_time
 from tests.support import org_truth
 from tests.support.meltano_project import project_for
 from tests.support.postgres_server import PostgresServer
+from zoho_crm_api.values import parse_time
 from zoho_crm_emulator.process import EmulatorProcess
 
 SCHEMA = "zoho_crm"  # default_target_schema in meltano.yml

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from tap_zoho_territories.settings import REDACTED, redact_secrets
 from tests.support.env import clean_env
 from tests.support.org import Org
 from tests.support.secrets_check import assert_no_secrets, check_run
@@ -30,6 +29,7 @@ from tests.support.target_run import (
     state,
     write_config,
 )
+from zoho_crm_singer.plugin import REDACTED, redact_secrets
 
 SECRET_SETTINGS = {"client_id", "client_secret", "refresh_token"}
 LONG_SECRET = "a-long-client-secret-0123456789"

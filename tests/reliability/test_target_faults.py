@@ -91,7 +91,11 @@ def test_a_missing_scope_stops_the_run_and_names_the_scope(tmp_path) -> None:
 
         assert run.returncode == 2
         assert "OAUTH_SCOPE_MISMATCH" in run.last_error_line
-        assert "ZohoCRM.settings.territories.ALL" in run.last_error_line
+        # E11's scopes (zoho-api.md §2): either UPDATE scope, which the read-only token lacks.
+        assert (
+            "Needed: the OAuth scope ZohoCRM.users.UPDATE or ZohoCRM.settings.territories.UPDATE"
+            in run.last_error_line
+        )
         assert run.states == []
         assert run.results[0]["code"] == "OAUTH_SCOPE_MISMATCH"
         assert em.state()["assignments"] == state_before

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from tap_zoho_territories.records import parse_time
+from zoho_crm_api.values import parse_time
 
 
 def same_instant(a: str | None, b: str | None) -> bool:

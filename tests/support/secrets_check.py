@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tap_zoho_territories.datacenters import is_loopback
+from zoho_crm_api.datacenters import is_loopback
 from zoho_crm_emulator.config import CLIENT_SECRET, REFRESH_TOKEN
 
 # The values sample_config.json holds.

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import requests
 
-from tap_zoho_territories.records import parse_time
 from tests.support import org_truth
 from tests.support.tap_run import SECRETS, discover, run_tap, select
+from zoho_crm_api.values import parse_time
 from zoho_crm_emulator.process import EmulatorProcess
 
 SMALL_ORG = ("--territories", "25", "--users", "300", "--groups", "4", "--seed", "11")

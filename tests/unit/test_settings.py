@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tap_zoho_territories.datacenters import DATA_CENTERS, data_center_of_api_domain
-from tap_zoho_territories.errors import ZohoConfigError
-from tap_zoho_territories.settings import ConnectionSettings
+from zoho_crm_api.datacenters import DATA_CENTERS, data_center_of_api_domain
+from zoho_crm_api.errors import ZohoConfigError
+from zoho_crm_api.settings import ConnectionSettings
 
 CREDS = {"client_id": "id", "client_secret": "s3cret", "refresh_token": "r3fresh"}
 

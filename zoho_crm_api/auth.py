@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import requests
 
-from tap_zoho_territories.datacenters import check_url, data_center_of_api_domain
-from tap_zoho_territories.errors import ZohoAuthError
-from tap_zoho_territories.settings import ConnectionSettings
+from zoho_crm_api.datacenters import check_url, data_center_of_api_domain
+from zoho_crm_api.errors import ZohoAuthError
+from zoho_crm_api.settings import ConnectionSettings
 
 TOKEN_PATH = "/oauth/v2/token"
 # Zoho lets a refresh token mint 10 access tokens per 10 minutes; once throttled, waiting out

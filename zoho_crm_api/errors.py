@@ -116,3 +116,33 @@ class ZohoBudgetExhausted(ZohoError):
             f"api_credit_budget of {budget} credits reached; stopping before the next call. "
             "What to do: re-run later or raise api_credit_budget; STATE written so far is kept."
         )
+
+
+class ZohoBadAnswer(ZohoError):
+    """An answer that is not what Zoho documents for the endpoint.
+
+    Not JSON, cut short, an HTML page, an error envelope with a 2xx status, the envelope key
+    missing: it is never read as "no records". Reads retry it like a dropped connection; a write
+    raises it at once (`applied_maybe`: Zoho may have applied the call); the target settles by a
+    read.
+    """
+
+    def __init__(self, endpoint: str, status: int, problem: str, excerpt: str = "") -> None:
+        self.endpoint = endpoint
+        self.status = status
+        self.problem = problem
+        self.applied_maybe = not endpoint.startswith("GET ")
+        shown = f"; it began {excerpt!r}" if excerpt else ""
+        super().__init__(
+            f"{endpoint}: Zoho's answer (HTTP {status}) is not the endpoint's JSON: {problem}"
+            f"{shown}. What to do: this usually comes from a proxy or an outage between here and "
+            "Zoho; re-run (a re-run resumes from the last STATE)."
+        )
+
+
+class ZohoStopped(ZohoError):
+    """The run was asked to stop (SIGTERM/SIGINT): no call is sent and every wait ends."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"stopped: {reason}")

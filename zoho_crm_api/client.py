@@ -20,16 +20,18 @@ import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 
-from tap_zoho_territories.auth import TokenManager
-from tap_zoho_territories.errors import (
+from zoho_crm_api.auth import TokenManager
+from zoho_crm_api.endpoints import Endpoint
+from zoho_crm_api.errors import (
     ACCESS_CODES,
     ZohoAccessError,
     ZohoAPIError,
+    ZohoBadAnswer,
     ZohoBudgetExhausted,
     ZohoCreditsExhausted,
     ZohoRetriesExhausted,
 )
-from tap_zoho_territories.settings import ConnectionSettings
+from zoho_crm_api.settings import ConnectionSettings
 
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
@@ -100,19 +102,38 @@ class CallStats:
         return "\n".join(lines)
 
 
-def _scopes_hint(template: str, method: str) -> str:
-    """The OAuth scope a template needs, for messages (zoho-api.md §2)."""
-    op = "READ" if method == "GET" else "ALL"
-    if template.startswith("/settings/territories/actions/associated_users_count"):
-        return "ZohoCRM.settings.territories.ALL and ZohoCRM.users.ALL"
-    if template.startswith("/settings/territories"):
-        extra = " and ZohoCRM.users." + op if "/users" in template else ""
-        return f"ZohoCRM.settings.territories.{op}{extra}"
-    if template.startswith("/settings/user_groups"):
-        return f"ZohoCRM.settings.user_groups.{op}"
-    if "/territories" in template:
-        return f"ZohoCRM.users.{op} and ZohoCRM.settings.territories.{op}"
-    return f"ZohoCRM.users.{op}"
+def _excerpt(content: bytes) -> str:
+    """The start of a body, printable, for messages (never more than 60 characters)."""
+    text = content[:60].decode("utf-8", "replace")
+    return "".join(ch if ch.isprintable() else " " for ch in text).strip()
+
+
+def checked_body(api: Endpoint, status: int, content_type: str, content: bytes) -> dict[str, Any]:
+    """The JSON object of a 2xx answer, or ZohoBadAnswer when it is not what Zoho documents.
+
+    Zoho answers `application/json` (zoho-api.md §9), a JSON object whose envelope key holds the
+    records or per-item results; an error envelope (`status: error`) with a 2xx is not an answer.
+    """
+    route = api.route
+    if content_type.split(";", maxsplit=1)[0].strip().lower() != "application/json":
+        shown = content_type or "no Content-Type"
+        raise ZohoBadAnswer(route, status, f"the content type is {shown}", _excerpt(content))
+    try:
+        body = _decode(content)
+    except msgspec.DecodeError:
+        raise ZohoBadAnswer(
+            route, status, "the body is not JSON or is cut short", _excerpt(content)
+        ) from None
+    if not isinstance(body, dict):
+        raise ZohoBadAnswer(route, status, "the body is not a JSON object", _excerpt(content))
+    value = body.get(api.envelope)
+    if not isinstance(value, api.envelope_type) or isinstance(value, bool):
+        if body.get("status") == "error" and "code" in body:
+            problem = f"an error envelope with a {status}: {body.get('code')} {body.get('message')}"
+        else:
+            problem = f"the {api.envelope!r} key is missing or not a {api.envelope_type.__name__}"
+        raise ZohoBadAnswer(route, status, problem, _excerpt(content))
+    return body
 
 
 def _no_credits_left(response: requests.Response) -> bool:
@@ -154,30 +175,29 @@ class ZohoClient:
             sleep=sleep,
         )
 
-    def url(self, template: str, path: Mapping[str, str] | None = None) -> str:
-        """The full URL of an endpoint template such as `/settings/territories/{id}/users`."""
+    def url(self, endpoint: Endpoint, path: Mapping[str, str] | None = None) -> str:
+        """The full URL of an endpoint, its `{id}` filled from `path`."""
         return (
             f"{self.tokens.api_domain()}/crm/{self.settings.api_version}"
-            f"{template.format(**(path or {}))}"
+            f"{endpoint.path.format(**(path or {}))}"
         )
 
     def request(
         self,
-        method: str,
-        template: str,
+        api: Endpoint,
         *,
         path: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
-        envelope: str | None = None,
     ) -> Answer:
         """Send one call, retrying what is worth retrying.
 
-        A 4xx whose body is a per-item array under `envelope` (a write whose items all failed)
-        is returned, not raised: the caller reads each item.
+        A 4xx of a write whose body is a per-item array under the endpoint's envelope (every
+        item failed) is returned, not raised: the caller reads each item.
         """
-        endpoint = f"{method} {template}"
+        endpoint = api.route
+        envelope = api.envelope if api.method != "GET" else None
         attempts = self.settings.max_retries + 1
         last = ""
         lost: str | None = None
@@ -193,8 +213,8 @@ class ZohoClient:
             try:
                 with self._slots:
                     response = self.session.request(
-                        method,
-                        self.url(template, path),
+                        api.method,
+                        self.url(api, path),
                         params=params,
                         json=json,
                         headers={**(headers or {}), "Authorization": f"Zoho-oauthtoken {token}"},
@@ -208,8 +228,20 @@ class ZohoClient:
             status = response.status_code
             if status in (204, 304):
                 return Answer(status, None, lost)
+            if status < 400:
+                try:
+                    body = checked_body(
+                        api, status, response.headers.get("Content-Type", ""), response.content
+                    )
+                except ZohoBadAnswer as exc:
+                    if exc.applied_maybe:
+                        raise
+                    last = str(exc.problem)
+                    self._backoff(endpoint, attempt, attempts, last, None)
+                    continue
+                return Answer(status, body, lost)
             body = self._json(response)
-            if status < 400 or (envelope and isinstance(body.get(envelope), list)):
+            if envelope and isinstance(body.get(envelope), list):
                 return Answer(status, body, lost)
             code = str(body.get("code") or f"HTTP_{status}")
             message = str(body.get("message") or response.reason or "")
@@ -233,39 +265,36 @@ class ZohoClient:
                 self._backoff(endpoint, attempt, attempts, last, response)
                 continue
             error_class = ZohoAccessError if code in ACCESS_CODES else ZohoAPIError
-            kwargs = {"scopes": _scopes_hint(template, method)} if code in ACCESS_CODES else {}
+            kwargs = {"scopes": api.scope_hint} if code in ACCESS_CODES else {}
             raise error_class(endpoint, status, code, message, body.get("details"), **kwargs)
         raise ZohoRetriesExhausted(endpoint, attempts, last)
 
     def get_page(
         self,
-        template: str,
-        envelope: str,
+        api: Endpoint,
         *,
         path: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         page: int = 1,
-        per_page: int | None = None,
     ) -> Page:
-        """One page of a list endpoint; 204/304 is an empty last page."""
+        """One page of a list endpoint (as large as it allows); 204/304 is an empty last page."""
+        per_page = api.per_page
         query = dict(params or {})
         if per_page is not None:
             query.update(page=page, per_page=per_page)
-        answer = self.request("GET", template, path=path, params=query, headers=headers)
+        answer = self.request(api, path=path, params=query, headers=headers)
         if answer.body is None:
             return Page([], more=False, number=page)
-        records = answer.body.get(envelope) or []
+        records = answer.body.get(api.envelope) or []
         info = answer.body.get("info") or {}
         more = bool(info.get("more_records")) and per_page is not None and bool(records)
         return Page(list(records), more=more, number=page)
 
     def iter_pages(
         self,
-        template: str,
-        envelope: str,
+        api: Endpoint,
         *,
-        per_page: int | None,
         path: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
@@ -273,15 +302,7 @@ class ZohoClient:
         """Every page of a list endpoint, one after another."""
         number = 1
         while True:
-            page = self.get_page(
-                template,
-                envelope,
-                path=path,
-                params=params,
-                headers=headers,
-                page=number,
-                per_page=per_page,
-            )
+            page = self.get_page(api, path=path, params=params, headers=headers, page=number)
             yield page
             if not page.more:
                 return

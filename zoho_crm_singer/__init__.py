@@ -1,0 +1,1 @@
+"""The Singer glue the tap and the target share: connection settings, secret redaction, CLI."""
