@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 from tests.support import org_truth
+from tests.support.distribution import wheel_packages
 from tests.support.env import clean_env
 from tests.support.meltano_project import MELTANO, MeltanoProject, jsonl, meltano_env
 from tests.support.secrets_check import check_run
@@ -35,7 +36,7 @@ from tests.support.target_run import SCHEMA, record, to_lines
 from zoho_crm_emulator.process import EmulatorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("tap_zoho_territories", "target_zoho_territories", "zoho_crm_emulator")
+PACKAGES = tuple(wheel_packages())
 PROGRAMS = ("tap-zoho-territories", "target-zoho-territories", "zoho-crm-emulator")
 VERSION = version("tap-zoho-territories")
 ORG = ("--org", "generated", "--territories", "12", "--users", "40", "--groups", "2")

@@ -12,18 +12,9 @@ import yaml
 import zoho_crm_emulator
 from tap_zoho_territories.tap import TapZohoTerritories
 from target_zoho_territories.target import TargetZohoTerritories
+from tests.support.distribution import DISTRIBUTION, ROOT, pyproject_version, wheel_packages
 
-ROOT = Path(__file__).resolve().parents[2]
-DISTRIBUTION = "tap-zoho-territories"
-PACKAGES = ("tap_zoho_territories", "target_zoho_territories", "zoho_crm_emulator")
-
-
-def pyproject_version() -> str:
-    text = (ROOT / "pyproject.toml").read_text()
-    project = text.split("[project]", 1)[1].split("\n[", 1)[0]
-    found = re.search(r'^version = "([^"]+)"$', project, re.MULTILINE)
-    assert found, "pyproject.toml [project] has no static version"
-    return found.group(1)
+PACKAGES = wheel_packages()
 
 
 def test_one_version_source() -> None:
