@@ -16,15 +16,27 @@ from typing import Any
 import dagster as dg
 
 from zoho_orgs.orgs import OrgsError, load, orgs_file
-from zoho_orgs.pipeline import OrgRunFailed, run_org
+from zoho_orgs.pipeline import MeltanoFailed, migrate_system_database, run_org
 
 FLEET = load(orgs_file())
 ORGS = dg.StaticPartitionsDefinition(FLEET.names)
 
 
+def _failure(exc: MeltanoFailed) -> dg.Failure:
+    return dg.Failure(
+        description=str(exc),
+        metadata={"meltano output (last lines)": dg.MetadataValue.text(exc.tail)},
+        allow_retries=False,
+    )
+
+
 @dg.op(out=dg.DynamicOut(str))
 def each_org(context: dg.OpExecutionContext) -> Iterator[dg.DynamicOutput[str]]:
-    """One output per org partition of this run."""
+    """The system database migrated once, then one output per org partition of this run."""
+    try:
+        migrate_system_database(FLEET)
+    except MeltanoFailed as exc:
+        raise _failure(exc) from None
     for name in context.partition_keys:
         yield dg.DynamicOutput(name, mapping_key=name)
 
@@ -36,12 +48,8 @@ def sync_org(context: dg.OpExecutionContext, org: str) -> dict[str, Any]:
         done = run_org(FLEET, FLEET.org(org))
     except OrgsError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    except OrgRunFailed as exc:
-        raise dg.Failure(
-            description=str(exc),
-            metadata={"meltano output (last lines)": dg.MetadataValue.text(exc.tail)},
-            allow_retries=False,
-        ) from None
+    except MeltanoFailed as exc:
+        raise _failure(exc) from None
     context.log.info(
         f"org {org}: {done.command} finished in {done.seconds} s (state id {done.state_id})"
     )

@@ -233,19 +233,29 @@ def run_environment(fleet: Fleet, org: Org, environ: Mapping[str, str]) -> dict[
             f"org {org.name}: environment {noun} {', '.join(missing)} {verb} not set; set "
             "them where Dagster runs (the values stay out of orgs.yml)"
         )
-    named = {variable for other in fleet.orgs for variable in other.credentials.values()}
+    env = base_environment(fleet, environ)
+    for setting, variable in org.credentials.items():
+        env[ZOHO_VARIABLES[setting]] = environ[variable]
+    env[DATA_CENTER_VARIABLE] = org.data_center
+    env.update(org.env)
+    env[SYS_DIR_VARIABLE] = str(org_sys_dir(fleet, org, environ))
+    return env
+
+
+def base_environment(fleet: Fleet, environ: Mapping[str, str]) -> dict[str, str]:
+    """The process environment without any org's credentials or Zoho settings.
+
+    The system database is the project's: MELTANO_DATABASE_URI, else the shared directory's
+    meltano.db.
+    """
+    named = {variable for org in fleet.orgs for variable in org.credentials.values()}
     env = {
         key: value
         for key, value in environ.items()
         if key not in named and not key.startswith(ZOHO_PREFIXES)
     }
-    for setting, variable in org.credentials.items():
-        env[ZOHO_VARIABLES[setting]] = environ[variable]
-    env[DATA_CENTER_VARIABLE] = org.data_center
-    env.update(org.env)
     shared = shared_sys_dir(fleet, environ)
     env.setdefault("MELTANO_DATABASE_URI", f"sqlite:///{shared / 'meltano.db'}")
-    env[SYS_DIR_VARIABLE] = str(org_sys_dir(fleet, org, environ))
     return env
 
 

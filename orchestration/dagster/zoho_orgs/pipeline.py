@@ -1,8 +1,9 @@
 """One org's `meltano run`: a subprocess, its output streamed to the step's log, bounded.
 
-No Dagster here either: `run_org` returns an `OrgRun` or raises `OrgRunFailed` with the exit
+No Dagster here either: `run_org` returns an `OrgRun` or raises `MeltanoFailed` with the exit
 code and the end of Meltano's output (secrets removed), which the Dagster op turns into a
-step failure.
+step failure. `migrate_system_database` runs once per Dagster run, before the orgs: on a new
+system database, Meltano processes started together would each try to create its tables.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from zoho_orgs.orgs import (
     PLUGIN_DIRS,
     Fleet,
     Org,
+    base_environment,
     meltano_command,
     org_sys_dir,
     run_environment,
@@ -42,8 +44,8 @@ class OrgRun:
     command: str
 
 
-class OrgRunFailed(RuntimeError):
-    """The org's `meltano run` failed, timed out or was stopped."""
+class MeltanoFailed(RuntimeError):
+    """A Meltano command failed, timed out or was stopped."""
 
     def __init__(self, message: str, tail: str) -> None:
         super().__init__(message)
@@ -65,6 +67,28 @@ def _stop(proc: subprocess.Popen[str]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def migrate_system_database(fleet: Fleet, environ: Mapping[str, str] = os.environ) -> None:
+    """`meltano upgrade database`: create or migrate the system database, once."""
+    done = subprocess.run(
+        [fleet.executable, "upgrade", "database"],
+        cwd=fleet.project_dir,
+        env=base_environment(fleet, environ),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0:
+        secrets = list(secret_values(fleet, environ))
+        tail = "".join((done.stdout + done.stderr).splitlines(keepends=True)[-TAIL_LINES:])
+        raise MeltanoFailed(
+            f"meltano upgrade database exited {done.returncode} in {fleet.project_dir}",
+            _redact(tail, secrets),
+        )
 
 
 def link_plugins(fleet: Fleet, org: Org, environ: Mapping[str, str]) -> None:
@@ -122,13 +146,13 @@ def run_org(fleet: Fleet, org: Org, environ: Mapping[str, str] = os.environ) -> 
     seconds = time.monotonic() - started
     shown = " ".join(command[1:])
     if timed_out.is_set():
-        raise OrgRunFailed(
+        raise MeltanoFailed(
             f"org {org.name}: meltano {shown} was stopped after {fleet.timeout_seconds:.0f} s "
             "(meltano.timeout_seconds); its state holds what it finished",
             "".join(tail),
         )
     if returncode != 0:
-        raise OrgRunFailed(
+        raise MeltanoFailed(
             f"org {org.name}: meltano {shown} exited {returncode}; its state holds what it "
             "finished, so materialising this partition again resumes",
             "".join(tail),
