@@ -232,11 +232,12 @@ class Org:
         self._user_list_cache.clear()
 
     def insert_user(self, user: User) -> None:
-        """Add a user to a finished org (indexes kept)."""
+        """Add a user to a finished org (indexes kept; cheapest for ids above all others)."""
         self.add_user(user)
-        self._user_order = sorted(self.users, key=int)
-        self._role_users.setdefault(user.role_id, []).append(user.id)
-        self._role_users[user.role_id].sort(key=int)
+        for ids in (self._user_order, self._role_users.setdefault(user.role_id, [])):
+            ids.append(user.id)
+            if len(ids) > 1 and int(ids[-2]) > int(user.id):
+                ids.sort(key=int)
         self.touch_users()
 
     def remove_territory(self, territory_id: str) -> list[str]:
