@@ -7,7 +7,9 @@ PYTHONPATH, so nothing can come from this source tree: `--version` and `--about`
 programs, the emulator started from its console script, a short tap sync into a file, and a
 target dry run against that emulator. Last, what docs/meltano.md tells users outside this repo
 to do: a new Meltano project (`meltano init`) adds both plugins from the Hub definitions in
-`hub/` (`meltano add --from-ref`), installs them from the wheel (`pip_url`) and runs them.
+`hub/` (`meltano add --from-ref`), installs them from the wheel (`pip_url`) and runs them; and
+a user's own pytest test, in that venv, gets an emulator from the wheel's `zoho_emulator`
+fixture.
 """
 
 from __future__ import annotations
@@ -282,3 +284,35 @@ def test_a_new_meltano_project_adds_the_plugins_from_the_hub_files(
     assert {line["outcome"] for line in lines} == {"unchanged"}
     writes = [key for key in emulator.stats()["requests"] if key.split()[0] in ("PUT", "DELETE")]
     assert writes == []
+
+
+USER_TEST = """
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.zoho_emulator(org="generated", territories=6, users=20, seed=3)
+def test_my_sync(zoho_emulator, tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(zoho_emulator.tap_config))
+    tap = Path(sys.executable).with_name("tap-zoho-territories")
+    done = subprocess.run([str(tap), "--config", str(config)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines() if '"RECORD"' in line]
+    territories = [r for r in records if r["stream"] == "territories"]
+    assert len(territories) == len(zoho_emulator.state()["territories"])
+    assert zoho_emulator.stats()["total_requests"] > 0
+"""
+
+
+def test_a_users_own_test_gets_the_emulator_fixture(installed: Installed) -> None:
+    pip = [str(installed.bin / "python"), "-m", "pip", "install", "--quiet", "pytest>=8"]
+    subprocess.run(pip, capture_output=True, check=True, timeout=600)
+    (installed.cwd / "test_my_pipeline.py").write_text(USER_TEST)
+    done = installed.run("pytest", "-q", "-p", "no:cacheprovider", "test_my_pipeline.py")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "1 passed" in done.stdout
