@@ -9,7 +9,13 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from zoho_crm_emulator.config import DEFAULT_SCOPES, FAULT_KINDS, EmulatorConfig
+from zoho_crm_emulator.config import (
+    DEFAULT_SCOPES,
+    FAULT_KINDS,
+    MAX_BODY_BYTES,
+    TOKEN_FAULT_KINDS,
+    EmulatorConfig,
+)
 from zoho_crm_emulator.org import Org, generated_org, sample_org
 from zoho_crm_emulator.server import EmulatorServer, serve
 
@@ -42,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fault-rate", type=float, default=0.0)
     p.add_argument("--faults", default=",".join(FAULT_KINDS))
     p.add_argument("--fault-seed", type=int, default=0)
+    p.add_argument("--token-fault-rate", type=float, default=0.0)
+    p.add_argument("--token-faults", default=",".join(TOKEN_FAULT_KINDS))
+    p.add_argument("--slow-drip-seconds", type=float, default=1.0)
+    p.add_argument("--slow-drip-bytes", type=int, default=4)
+    p.add_argument("--redirect-to", default="")
+    p.add_argument("--max-body-bytes", type=int, default=MAX_BODY_BYTES)
+    p.add_argument("--idle-timeout", type=float, default=30.0)
     p.add_argument("--refresh-limit", type=int, default=10)
     p.add_argument("--refresh-window", type=float, default=600)
     p.add_argument("--api-version-list", default="v7,v8")
@@ -69,6 +82,13 @@ def make_config(args: argparse.Namespace) -> EmulatorConfig:
         "fault_rate": args.fault_rate,
         "faults": args.faults,
         "fault_seed": args.fault_seed,
+        "token_fault_rate": args.token_fault_rate,
+        "token_faults": args.token_faults,
+        "slow_drip_seconds": args.slow_drip_seconds,
+        "slow_drip_bytes": args.slow_drip_bytes,
+        "redirect_to": args.redirect_to,
+        "max_body_bytes": args.max_body_bytes,
+        "idle_timeout_s": args.idle_timeout,
         "refresh_limit": args.refresh_limit,
         "refresh_window": args.refresh_window,
         "api_versions": args.api_version_list,
