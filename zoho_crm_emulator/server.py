@@ -33,6 +33,8 @@ from zoho_crm_emulator.stats import Stats
 
 JSON_TYPE = wire.JSON_TYPE
 _DISCARD_CHUNK = 1 << 16
+#: The inspection endpoints' own body limit (``max_body_bytes`` may be set small in tests).
+INSPECTION_MAX_BODY = 64 << 20
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -51,7 +53,12 @@ class EmulatorServer(ThreadingHTTPServer):
         *,
         log_requests: bool = False,
     ) -> None:
-        super().__init__(address, Handler)
+        # A port bound but never listening: connecting to it is refused, and no other
+        # program can take it while the emulator runs (the default ``redirect_to``).
+        self._dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._dead.bind(("127.0.0.1", 0))
+        self.dead_url = f"http://127.0.0.1:{self._dead.getsockname()[1]}"
+        super().__init__(address, Handler)  # closes the dead port too if binding fails
         self.org = org
         self.org_factory = org_factory
         self.config = config
@@ -64,11 +71,6 @@ class EmulatorServer(ThreadingHTTPServer):
         if ":" in shown:
             shown = f"[{shown}]"
         self.base_url = f"http://{shown}:{port}"
-        # A port bound but never listening: connecting to it is refused, and no other
-        # program can take it while the emulator runs (the default ``redirect_to``).
-        self._dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._dead.bind(("127.0.0.1", 0))
-        self.dead_url = f"http://127.0.0.1:{self._dead.getsockname()[1]}"
         if not config.redirect_to:
             config.update({"redirect_to": self.dead_url})
 
@@ -194,9 +196,14 @@ class Handler(BaseHTTPRequestHandler):
                 chunks.append(self._read_exact(size))
             self.rfile.readline(1024)
 
+    def _body_limit(self) -> int:
+        if self.path.startswith("/__emulator"):
+            return INSPECTION_MAX_BODY
+        return self.server.config.max_body_bytes
+
     def _read_body(self) -> bytes | None:
         """The body; ``None`` when over ``max_body_bytes`` (then it was read and dropped)."""
-        limit = self.server.config.max_body_bytes
+        limit = self._body_limit()
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             return self._read_chunked(limit)
         length = int(self.headers.get("Content-Length") or 0)
@@ -219,7 +226,7 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.settimeout(self.server.config.idle_timeout_s)  # for the writes
         if body is None:
             self.server.stats.reject("body_too_large")
-            limit = self.server.config.max_body_bytes
+            limit = self._body_limit()
             self.emit(
                 Response(
                     400,

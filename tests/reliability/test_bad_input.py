@@ -157,7 +157,7 @@ INPUT_CASES = [
         "user-id-null",
         lambda u, t: [rec(user_id=None, territory_id=t)],
         "reject",
-        ("user_id must be a string of digits, got null",),
+        ("user_id is empty (null)",),
     ),
     InputCase(
         "user-id-object",
@@ -183,11 +183,38 @@ INPUT_CASES = [
         "reject",
         ("user_id must contain only digits",),
     ),
+    # Spaces around an id (a spreadsheet cell) are dropped; spaces inside one are not an id.
     InputCase(
-        "spaces-in-id",
-        lambda u, t: [rec(user_id=f" {u} ", territory_id=t)],
+        "spaces-around-id",
+        lambda u, t: [rec(user_id=f" {u} ", territory_id=f"{t}\t")],
+        "ok",
+        outcomes={"added": 1},
+    ),
+    InputCase(
+        "space-inside-id",
+        lambda u, t: [rec(user_id=f"{u[:5]} {u[5:]}", territory_id=t)],
         "reject",
         ("user_id must contain only digits",),
+    ),
+    # A spreadsheet's empty row (every cell empty) asks for nothing; a record without the id
+    # fields is malformed, not blank.
+    InputCase(
+        "blank-row",
+        lambda u, t: [rec(user_id=None, territory_id="", action=None, note=" ")],
+        "ok",
+        outcomes={"unchanged": 1},
+    ),
+    InputCase(
+        "no-fields",
+        lambda u, t: [rec(note=None)],
+        "reject",
+        ("user_id is missing; territory_id is missing",),
+    ),
+    InputCase(
+        "empty-action-cell",
+        lambda u, t: [rec(user_id=u, territory_id=t, action=" ")],
+        "ok",
+        outcomes={"added": 1},
     ),
     InputCase(
         "fullwidth-digits",
