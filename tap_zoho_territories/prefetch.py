@@ -2,14 +2,16 @@
 
 The SDK syncs streams, and each parent's children, one after another on one thread. Here every
 HTTP page is a task on a pool of `max_concurrency` workers; the writer thread only reads pages
-that are (usually) already there, in the API's order. Memory stays bounded: a list endpoint runs
-at most `ahead` pages in front of its reader, and at most `window` child partitions are started
-before the writer reaches them. The most urgent task (the stream being written, then the next
-ones) runs first.
+that are (usually) already there, in the API's order. Where the number of records is known
+(a count call, or counts read anyway), every page of a list is fetched at once; elsewhere one
+page follows the other. Memory stays bounded: a list endpoint runs at most `ahead` pages in
+front of its reader, and at most `window` child partitions are started before the writer
+reaches them. The most urgent task (the stream being written, then the next ones) runs first.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import threading
@@ -24,27 +26,43 @@ Priority = tuple[int, ...]
 
 
 class Scheduler:
-    """A fixed pool of worker threads running tasks lowest-priority-value first."""
+    """A pool of worker threads running tasks lowest-priority-value first."""
 
     def __init__(self, workers: int) -> None:
-        self._workers = workers
-        self._heap: list[tuple[Priority, int, Callable[[], None]]] = []
+        self._workers = max(1, workers)
+        self._heap: list[tuple[Priority, int, Callable[[], object]]] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._threads: list[threading.Thread] = []
         self._closed = False
 
-    def submit(self, priority: Priority, task: Callable[[], None]) -> None:
+    def submit(self, priority: Priority, task: Callable[[], object]) -> None:
         """Queue `task`; it must not raise (errors are the task's to record)."""
         with self._cond:
             if self._closed:
                 return
             heapq.heappush(self._heap, (priority, next(self._seq), task))
             if len(self._threads) < self._workers:
-                thread = threading.Thread(target=self._run, name="zoho-fetch", daemon=True)
-                self._threads.append(thread)
-                thread.start()
+                self._spawn()
             self._cond.notify()
+
+    def _spawn(self) -> None:
+        thread = threading.Thread(target=self._run, name="zoho-fetch", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    @property
+    def workers(self) -> int:
+        """How many tasks run at once."""
+        return self._workers
+
+    def set_workers(self, workers: int) -> None:
+        """Run up to `workers` tasks at once from now on (extra threads end after their task)."""
+        with self._cond:
+            self._workers = max(1, workers)
+            while self._heap and len(self._threads) < self._workers:
+                self._spawn()
+            self._cond.notify_all()
 
     def close(self, timeout: float = 60.0) -> None:
         """Drop queued tasks and give the workers up to `timeout` s to finish running ones."""
@@ -52,23 +70,41 @@ class Scheduler:
             self._closed = True
             self._heap.clear()
             self._cond.notify_all()
+            threads = list(self._threads)
         deadline = time.monotonic() + timeout
-        for thread in self._threads:
+        for thread in threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def _run(self) -> None:
+        me = threading.current_thread()
         while True:
             with self._cond:
-                while not self._heap and not self._closed:
+                while not self._heap and not self._closed and len(self._threads) <= self._workers:
                     self._cond.wait()
                 if self._closed:
+                    return
+                if len(self._threads) > self._workers:
+                    self._threads.remove(me)
                     return
                 _, _, task = heapq.heappop(self._heap)
             task()
 
 
 class PageChain:
-    """The pages of one list call (one partition), fetched in order ahead of the reader."""
+    """The pages of one list call (one partition), fetched ahead of the reader in the API's order.
+
+    Pages known to exist are fetched in parallel: the first one always, and every page up to
+    `total` records (`total` a number known already, or a call that gives it, such as E9's
+    count, made alongside the first page). Past the counted pages the chain goes on one page
+    after another while a page says `more_records`; the first page that says no more (or comes
+    back empty) is the last one, wherever it is: a list that grew between the count and the
+    pages is read to its end, one that shrank stops there, and pages fetched past the last are
+    dropped unread. At most `ahead` pages are fetched but not yet read.
+
+    Pages are handed to `on_page` (in a worker thread) in order, before the reader sees them,
+    so that a page's child partitions are announced before its records are written. With
+    `keep=False` nothing reads the chain: pages only go to `on_page`.
+    """
 
     def __init__(
         self,
@@ -77,67 +113,158 @@ class PageChain:
         fetch: Callable[[int], Page],
         *,
         ahead: int,
+        per_page: int | None = None,
+        total: int | Callable[[], int | None] | None = None,
         on_page: Callable[[list[dict[str, Any]]], None] | None = None,
+        keep: bool = True,
     ) -> None:
         self._scheduler = scheduler
         self._priority = priority
         self._fetch = fetch
         self._ahead = max(1, ahead)
+        self._per_page = per_page
+        self._total = total
         self._on_page = on_page
+        self._keep = keep
         self._cond = threading.Condition()
-        self._pages: deque[list[dict[str, Any]]] = deque()
-        self._next = 1
-        self._in_flight = False
-        self._done = False
-        self._error: BaseException | None = None
+        # Pages 1.._known are fetched without waiting for the one before.
+        self._known = 1
+        self._submitted = 0
+        self._fetched: dict[int, list[dict[str, Any]]] = {}
+        self._more: dict[int, bool] = {}
+        self._errors: dict[int, BaseException] = {}
+        # Pages handed to on_page (so readable), and pages taken by the reader.
+        self._announced = 0
+        self._read = 0
+        self._announcing = False
+        # The number of the last page, once a page said there are no more.
+        self._last: int | None = None
 
     def start(self) -> PageChain:
-        """Begin fetching the first pages."""
+        """Begin fetching the first pages (and the count, if one is to be called)."""
         with self._cond:
-            self._submit_next()
+            if callable(self._total):
+                count = self._total
+                self._scheduler.submit(self._priority, lambda: self._run_count(count))
+            else:
+                self._learn_total(self._total)
+            self._submit_ready()
         return self
 
+    @property
+    def done(self) -> bool:
+        """True once the last page was read (or handed to on_page, for a chain nobody reads)."""
+        with self._cond:
+            return self._last is not None and self._read >= self._last
+
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
-        """Each page's records in order; re-raises a fetch error where it happened."""
+        """Each page's records in order; re-raises a fetch error at the page it happened."""
         while True:
             with self._cond:
-                self._submit_next()
-                while not (self._pages or self._error or (self._done and not self._in_flight)):
+                number = self._read + 1
+                while True:
+                    if self._last is not None and number > self._last:
+                        return
+                    if number <= self._announced and number in self._fetched:
+                        records = self._fetched.pop(number)
+                        break
+                    if number in self._errors:
+                        raise self._errors[number]
                     self._cond.wait()
-                if self._pages:
-                    records = self._pages.popleft()
-                    self._submit_next()
-                elif self._error is not None:
-                    raise self._error
-                else:
-                    return
+                self._read = number
+                self._submit_ready()
             yield records
 
-    def _submit_next(self) -> None:
-        if self._done or self._in_flight or self._error or len(self._pages) >= self._ahead:
-            return
-        self._in_flight = True
-        number = self._next
-        self._next += 1
-        self._scheduler.submit(self._priority, lambda: self._run(number))
+    def wait(self) -> None:
+        """Wait until a chain nobody reads has handed its last page to on_page; raise its error."""
+        with self._cond:
+            while not (self._last is not None and self._read >= self._last):
+                error = self._errors.get(self._read + 1)
+                if error is not None:
+                    raise error
+                self._cond.wait()
+
+    # Under the lock
+
+    def _learn_total(self, total: int | None) -> None:
+        if total is not None and self._per_page:
+            self._known = max(1, -(-total // self._per_page))
+
+    def _submit_ready(self) -> None:
+        """Submit every page that may be fetched now."""
+        while True:
+            number = self._submitted + 1
+            if self._errors or (self._last is not None and number > self._last):
+                return
+            if number - 1 - self._read >= self._ahead:
+                return
+            if number > self._known and not self._more.get(number - 1, False):
+                return
+            self._submitted = number
+            self._scheduler.submit(self._priority, functools.partial(self._run, number))
+
+    # In worker threads
+
+    def _run_count(self, count: Callable[[], int | None]) -> None:
+        try:
+            total = count()
+        except Exception:  # the count only speeds things up: without it, one page at a time
+            total = None
+        with self._cond:
+            self._learn_total(total)
+            self._submit_ready()
 
     def _run(self, number: int) -> None:
         try:
             page = self._fetch(number)
-            if self._on_page is not None:
-                self._on_page(page.records)
-        except BaseException as exc:  # handed to the reader thread
+        except BaseException as exc:  # handed to the reader, at this page
             with self._cond:
-                self._error = exc
-                self._in_flight = False
+                self._errors[number] = exc
                 self._cond.notify_all()
             return
         with self._cond:
-            self._pages.append(page.records)
-            self._in_flight = False
-            self._done = not page.more
-            self._submit_next()
+            self._more[number] = page.more
+            if not page.more and (self._last is None or number < self._last):
+                self._last = number
+                for later in [n for n in self._fetched if n > number]:
+                    del self._fetched[later]
+            if self._last is None or number <= self._last:
+                self._fetched[number] = page.records
+            self._submit_ready()
             self._cond.notify_all()
+        self._announce()
+
+    def _announce(self) -> None:
+        """Hand fetched pages to on_page in page order, one thread at a time."""
+        with self._cond:
+            if self._announcing:
+                return
+            self._announcing = True
+        while True:
+            with self._cond:
+                number = self._announced + 1
+                beyond = self._last is not None and number > self._last
+                if beyond or number not in self._fetched:
+                    self._announcing = False
+                    self._cond.notify_all()
+                    return
+                records = self._fetched[number]
+            error: BaseException | None = None
+            if self._on_page is not None:
+                try:
+                    self._on_page(records)
+                except BaseException as exc:  # handed to the reader, at this page
+                    error = exc
+            with self._cond:
+                self._announced = number
+                if error is not None:
+                    del self._fetched[number]
+                    self._errors[number] = error
+                elif not self._keep:
+                    del self._fetched[number]
+                    self._read = number
+                    self._submit_ready()
+                self._cond.notify_all()
 
 
 class ChildPartitions:
