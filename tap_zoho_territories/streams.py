@@ -56,7 +56,7 @@ class ZohoStream(Stream):
     def __init__(self, tap: TapZohoTerritories) -> None:
         super().__init__(tap, schema=self.schema_dict, name=self.name)
         self._schema_written = False
-        self._shape = RecordShaper(frozenset(self.schema_dict["properties"]))
+        self._shape = RecordShaper(self.schema_dict["properties"])
         self._unknown_reported: set[str] = set()
 
     @property
