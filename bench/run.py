@@ -226,18 +226,25 @@ def write_bounds(records: list[dict[str, Any]]) -> tuple[int, int]:
     return least, plan(changes).lower_bound
 
 
+def target_run(
+    emulator: EmulatorProcess, config: dict[str, Any], records: list[dict[str, Any]]
+) -> tuple[float, float, dict[str, Any]]:
+    """Run the target on `records`; return (wall seconds, peak RSS in MB, the emulator's stats)."""
+    emulator.reset_stats()
+    wall, rss, code = run_measured(
+        [str(BIN / "target-zoho-territories"), "--config", write_json("t.json", config)],
+        stdin=singer_lines(records),
+    )
+    assert code == 0, "target failed"
+    return wall, rss, emulator.stats()
+
+
 def bench_target() -> dict[str, Any]:
     with EmulatorProcess(*ORG, *LIMITS) as emulator:
         state = emulator.state("territories,users,assignments")
         records = change_set(state, 20_000)
         config = emulator.config_for_tap(max_concurrency=CONCURRENCY, allow_failures=True)
-        emulator.reset_stats()
-        wall, rss, code = run_measured(
-            [str(BIN / "target-zoho-territories"), "--config", write_json("t.json", config)],
-            stdin=singer_lines(records),
-        )
-        assert code == 0, "target failed"
-        stats = emulator.stats()
+        wall, rss, stats = target_run(emulator, config, records)
     writes = sum(n for k, n in stats["requests"].items() if k.startswith(("PUT", "DELETE")))
     least, bound = write_bounds(records)
     least_wall = least * LATENCY_S / CONCURRENCY

@@ -27,7 +27,7 @@ from bench.run import (
     WORK,
     least_tap_calls,
     run_measured,
-    singer_lines,
+    target_run,
     write_json,
 )
 from zoho_crm_emulator.process import EmulatorProcess
@@ -220,13 +220,7 @@ def run_mirror(emulator: EmulatorProcess, users: int) -> dict[str, Any]:
     named = sorted({r["user_id"] for r in records})
     reads = min(org.by_user(named), org.by_territory())
     config = emulator.config_for_tap(max_concurrency=setting(), token_cache=False, mode="mirror")
-    emulator.reset_stats()
-    wall, rss, code = run_measured(
-        [str(BIN / "target-zoho-territories"), "--config", write_json("mirror.json", config)],
-        stdin=singer_lines(records),
-    )
-    assert code == 0, "mirror: the target failed"
-    stats = emulator.stats()
+    wall, rss, stats = target_run(emulator, config, records)
     emulator.reset_org()
     # Read (E10; or E1 then E5), then write.
     chain = 2 if reads == org.by_user(named) else 3
