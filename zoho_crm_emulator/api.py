@@ -16,11 +16,16 @@ T = TypeVar("T")
 
 @dataclass
 class Response:
-    """An HTTP answer: status, JSON body (``None`` for 204/304) and extra headers."""
+    """An HTTP answer: status, JSON body (``None`` for 204/304) and extra headers.
+
+    ``raw`` (with a ``Content-Type`` in ``headers``) is sent instead of a JSON body: the
+    HTML pages and redirects of the injected faults.
+    """
 
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
 
 
 class ApiError(Exception):
@@ -74,7 +79,8 @@ class Request:
             return None
         try:
             return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            # RecursionError: nested deeper than the parser goes (100,000 levels, say).
             raise ApiError(
                 400,
                 "INVALID_DATA",

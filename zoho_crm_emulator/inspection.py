@@ -49,7 +49,7 @@ def _config(server: EmulatorServer, body: bytes) -> Response:
         if not isinstance(changes, dict):
             raise ValueError("the body must be a JSON object")  # noqa: TRY004
         changed = server.config.update(changes)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return Response(400, {"error": str(exc)})
     if "credits" in changed:
         server.stats.reset_credits()

@@ -138,6 +138,21 @@ class TokenStore:
             if found is not None:
                 found.revoked = True
 
+    def replace_issued(self, token: str, spoiled: str) -> None:
+        """A token fault sent ``spoiled`` instead of ``token``.
+
+        ``token`` never reached the client, so it is revoked; ``spoiled`` is listed as
+        issued (it is never valid).
+        """
+        with self._lock:
+            found = self._access.pop(token, None)
+            if found is not None:
+                found.revoked = True
+                state = self._refresh.get(found.refresh_token)
+                if state is not None:
+                    state.tokens.pop(token, None)
+            self._issued.append(spoiled)
+
     def lookup(self, token: str) -> AccessToken | None:
         """The live access token, or ``None`` (unknown, expired, revoked or evicted)."""
         with self._lock:

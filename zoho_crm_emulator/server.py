@@ -1,50 +1,38 @@
-"""The HTTP server: routing, the gate (latency, concurrency, credits, faults), auth, answers.
+"""The HTTP server: connections, reading requests within bounds, dispatch, sending answers.
 
-Every API request (anything that is not ``/oauth/v2/token...`` or ``/__emulator/...``) goes
-through, in this order: counting in the stats; the latency sleep (added to every answer,
-errors included); the concurrency limit (admission is decided on arrival, counting the
-admitted requests in flight, and a refused request is answered 429 after the latency);
-credits (1 per request, 429 when spent, nothing charged then); fault injection; the
-``Authorization`` header and token; routing (404 / 400 method); scopes; the territory feature;
-the endpoint, under the org's lock (writes are atomic per request).
+Reading is bounded: the request line, headers and body of each request must arrive within
+``idle_timeout_s`` of the moment the server starts waiting for it (an idle keep-alive
+connection is closed after that long too), and a body over ``max_body_bytes`` is read and
+thrown away, then answered 400 ``INVALID_DATA``.  The API gate is in ``gate.py``, the token
+endpoint in ``accounts.py``, the inspection endpoints in ``inspection.py``; answers leave
+through :meth:`Handler.emit`, which also applies the wire faults (``wire.py``).
 """
 
 from __future__ import annotations
 
+import io
 import json
+import math
+import socket
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from email.parser import BytesParser
-from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from zoho_crm_emulator import inspection
-from zoho_crm_emulator.api import ApiError, Request, Response, error_body
+from zoho_crm_emulator import accounts, gate, inspection, wire
+from zoho_crm_emulator.api import Response, error_body
 from zoho_crm_emulator.config import EmulatorConfig
-from zoho_crm_emulator.faults import FaultInjector
-from zoho_crm_emulator.oauth import AccessToken, TokenStore, satisfies
+from zoho_crm_emulator.faults import WIRE_KINDS, Fault, FaultInjector
+from zoho_crm_emulator.oauth import TokenStore
 from zoho_crm_emulator.org import Org
-from zoho_crm_emulator.routes import Match, resolve
 from zoho_crm_emulator.stats import Stats
 
-JSON_TYPE = "application/json;charset=utf-8"
-TOO_MANY = "TOO_MANY_REQUESTS"
-CONCURRENCY_MESSAGE = "The concurrency limit of the user for the app is exceeded"
-CREDITS_MESSAGE = "Number of API requests for the 24 hour period is exceeded"
-FAULT_429_MESSAGE = (
-    "Number of API requests for the 24 hour period is exceeded or the concurrency limit of "
-    "the user for the app is exceeded"
-)
-FEATURE_OFF = ApiError(
-    403,
-    "FEATURE_NOT_ENABLED",
-    "Territory management is not enabled for this organization",
-)
+JSON_TYPE = wire.JSON_TYPE
+_DISCARD_CHUNK = 1 << 16
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -63,7 +51,12 @@ class EmulatorServer(ThreadingHTTPServer):
         *,
         log_requests: bool = False,
     ) -> None:
-        super().__init__(address, Handler)
+        # A port bound but never listening: connecting to it is refused, and no other
+        # program can take it while the emulator runs (the default ``redirect_to``).
+        self._dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._dead.bind(("127.0.0.1", 0))
+        self.dead_url = f"http://127.0.0.1:{self._dead.getsockname()[1]}"
+        super().__init__(address, Handler)  # closes the dead port too if binding fails
         self.org = org
         self.org_factory = org_factory
         self.config = config
@@ -76,18 +69,74 @@ class EmulatorServer(ThreadingHTTPServer):
         if ":" in shown:
             shown = f"[{shown}]"
         self.base_url = f"http://{shown}:{port}"
+        if not config.redirect_to:
+            config.update({"redirect_to": self.dead_url})
+
+    def redirect_target(self) -> str:
+        """Where the ``redirect`` fault points (``redirect_to``, else the dead port)."""
+        return self.config.redirect_to or self.dead_url
+
+    def server_close(self) -> None:
+        """Close the listening socket and the dead port."""
+        super().server_close()
+        self._dead.close()
+
+
+class _DeadlineIO(socket.SocketIO):
+    """Socket reads that fail once the handler's read deadline has passed."""
+
+    def __init__(self, handler: Handler) -> None:
+        super().__init__(handler.connection, "rb")
+        self._handler = handler
+
+    def readinto(self, b: Any) -> int | None:
+        """Read, waiting at most until the deadline."""
+        handler = self._handler
+        remaining = handler.read_deadline - time.monotonic()
+        if remaining <= 0:
+            handler.timed_out = True
+            raise TimeoutError("the request was not read within idle_timeout_s")
+        handler.connection.settimeout(remaining)
+        try:
+            return super().readinto(b)
+        except TimeoutError:
+            handler.timed_out = True
+            raise
 
 
 class Handler(BaseHTTPRequestHandler):
     """One connection; HTTP/1.1 keep-alive, every answer with a Content-Length."""
 
     protocol_version = "HTTP/1.1"
-    # Headers and body leave in separate writes; with Nagle's algorithm on, the client's
-    # delayed ACK would add ~40 ms to every answer, a cost real Zoho does not have.
+    # An answer leaves in one write, but the base class's own error pages (a malformed
+    # request line) write headers and body separately: no Nagle delay for those either.
     disable_nagle_algorithm = True
     server: EmulatorServer
     server_version = "ZohoCRMEmulator/1.0"
     sys_version = ""
+    read_deadline = math.inf
+    timed_out = False
+
+    def setup(self) -> None:
+        """The base setup, with reads bounded by the read deadline."""
+        super().setup()
+        self.rfile.close()
+        self.rfile = io.BufferedReader(_DeadlineIO(self))
+        self.server.stats.connection("opened")
+
+    def finish(self) -> None:
+        """Close the connection and count it."""
+        try:
+            super().finish()
+        finally:
+            if self.timed_out:
+                self.server.stats.connection("timed_out")
+            self.server.stats.connection("closed")
+
+    def handle_one_request(self) -> None:
+        """Serve one request; it must be read within ``idle_timeout_s`` from now."""
+        self.read_deadline = time.monotonic() + self.server.config.idle_timeout_s
+        super().handle_one_request()
 
     def do_GET(self) -> None:
         """Dispatch a GET."""
@@ -114,35 +163,51 @@ class Handler(BaseHTTPRequestHandler):
         if self.server.log_requests:
             super().log_message(format, *args)
 
-    # ------------------------------------------------------------------ plumbing
+    # ------------------------------------------------------------------ reading
 
-    def _read_body(self) -> bytes:
+    def _read_exact(self, size: int) -> bytes:
+        data = self.rfile.read(size)
+        if len(data) < size:
+            raise ConnectionError("the request body ended early")
+        return data
+
+    def _discard(self, size: int) -> None:
+        while size > 0:
+            size -= len(self._read_exact(min(size, _DISCARD_CHUNK)))
+
+    def _read_chunked(self, limit: int) -> bytes | None:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1024)
+            if not line.endswith(b"\n"):
+                raise ConnectionError("a chunk size line ended early")
+            size = int(line.split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(chunks) if total <= limit else None
+            total += size
+            if total > limit:
+                self._discard(size)
+            else:
+                chunks.append(self._read_exact(size))
+            self.rfile.readline(1024)
+
+    def _read_body(self) -> bytes | None:
+        """The body; ``None`` when over ``max_body_bytes`` (then it was read and dropped)."""
+        limit = self.server.config.max_body_bytes
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
+            return self._read_chunked(limit)
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+        if length < 0:
+            raise ValueError("a negative Content-Length")
+        if length > limit:
+            self._discard(length)
+            return None
+        return self._read_exact(length) if length else b""
 
-    def _send(self, response: Response) -> None:
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        if response.status in (204, 304):
-            self.end_headers()
-            return
-        data = json.dumps(response.body, separators=(",", ":"), check_circular=False).encode()
-        self.send_header("Content-Type", JSON_TYPE)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+    # ------------------------------------------------------------------ dispatch
 
     def _dispatch(self, method: str) -> None:
         try:
@@ -150,183 +215,110 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, OSError):
             self.close_connection = True
             return
+        self.read_deadline = math.inf
+        self.connection.settimeout(self.server.config.idle_timeout_s)  # for the writes
+        if body is None:
+            self.server.stats.reject("body_too_large")
+            limit = self.server.config.max_body_bytes
+            self.emit(
+                Response(
+                    400,
+                    error_body(
+                        "INVALID_DATA",
+                        f"the request body is larger than {limit} bytes",
+                        {"maximum_length": limit},
+                    ),
+                )
+            )
+            return
         split = urlsplit(self.path)
-        path = split.path
-        query = parse_qs(split.query, keep_blank_values=True)
+        incoming = gate.Incoming(
+            method=method,
+            path=split.path,
+            target=self.path,
+            query=parse_qs(split.query, keep_blank_values=True),
+            headers={key.lower(): value for key, value in self.headers.items()},
+            body=body,
+        )
+        self._route(incoming)
+
+    def _route(self, incoming: gate.Incoming) -> None:
+        path = incoming.path.rstrip("/")
         if path.startswith("/__emulator"):
             try:
-                answer = inspection.handle(self.server, method, path, query, body)
+                answer = inspection.handle(
+                    self.server, incoming.method, incoming.path, incoming.query, incoming.body
+                )
             except Exception as exc:
                 traceback.print_exc(file=sys.stderr)
                 answer = Response(500, {"error": repr(exc)})
-            self._send(answer)
-        elif path.rstrip("/") in ("/oauth/v2/token", "/oauth/v2/token/revoke"):
-            self._send(self._token(method, path.rstrip("/"), query, body))
+            self.emit(answer)
+        elif path == "/oauth/v2/token/revoke":
+            self.emit(accounts.revoke_answer(self.server, incoming))
+        elif path == "/oauth/v2/token":
+            self._emit_or_drop(*accounts.token_answer(self.server, incoming), where="token")
         else:
-            self._api(method, path, query, body)
+            self._emit_or_drop(*gate.api_answer(self.server, incoming), where="api")
 
-    # ------------------------------------------------------------------ OAuth
+    # ------------------------------------------------------------------ sending
 
-    def _form(self, query: dict[str, list[str]], body: bytes) -> dict[str, str]:
-        params = {key: values[0] for key, values in query.items() if values}
-        content_type = self.headers.get("Content-Type", "")
-        if body and content_type.startswith("multipart/form-data"):
-            message = BytesParser(policy=HTTP).parsebytes(
-                b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
-            )
-            for part in message.iter_parts():
-                name = part.get_param("name", header="content-disposition")
-                if name:
-                    payload = part.get_payload(decode=True) or b""
-                    params[str(name)] = bytes(payload).decode("utf-8", "replace")
-        elif body:
-            text = body.decode("utf-8", "replace")
-            for key, values in parse_qs(text, keep_blank_values=True).items():
-                params[key] = values[0]
-        auth = self.headers.get("Authorization", "")
-        if auth.lower().startswith("basic ") and "client_id" not in params:
-            import base64  # noqa: PLC0415
-
-            try:
-                user, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
-                params.setdefault("client_id", user)
-                params.setdefault("client_secret", secret)
-            except ValueError:
-                pass
-        return params
-
-    def _token(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> Response:
-        if method != "POST":
-            return Response(405, {"error": "invalid_request", "error_description": "use POST"})
-        params = self._form(query, body)
-        if path.endswith("/revoke"):
-            revoked = self.server.tokens.revoke(params.get("token", ""))
-            return Response(200, {"status": "success"} if revoked else {"error": "invalid_token"})
-        self.server.stats.count_token_request()
-        return Response(200, self.server.tokens.grant(params, self.server.base_url))
-
-    # ------------------------------------------------------------------ API
-
-    def _api(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> None:
-        server = self.server
-        config = server.config
-        match = resolve(method, path, config.api_versions)
-        admitted = server.stats.arrive(match.stats_key, config.max_concurrency)
-        response: Response | None = None
-        try:
-            if config.latency_ms > 0:
-                time.sleep(config.latency_ms / 1000.0)
-            response = self._gate_and_process(
-                admitted, match=match, method=method, path=path, query=query, body=body
-            )
-        except Exception:
-            traceback.print_exc(file=sys.stderr)
-            code = match.route.internal_error if match.route else "INTERNAL_ERROR"
-            response = Response(500, error_body(code, "Internal Server Error"))
-        finally:
-            server.stats.leave(admitted, response.status if response else None)
+    def _emit_or_drop(self, response: Response | None, fault: Fault | None, where: str) -> None:
         if response is None:  # the "drop" fault: close with no answer
             self.close_connection = True
             return
-        credits = config.credits
-        if credits:
-            used = server.stats.credits_used
-            if used * 2 >= credits:
-                # Sent once half the credits are used [zoho-api.md §6, secondary source].
-                response.headers["X-API-CREDITS-REMAINING"] = str(max(0, credits - used))
-        self._send(response)
+        self.emit(response, fault, where)
 
-    def _gate_and_process(
-        self,
-        admitted: bool,
-        *,
-        match: Match,
-        method: str,
-        path: str,
-        query: dict[str, list[str]],
-        body: bytes,
-    ) -> Response | None:
-        server = self.server
-        config = server.config
-        if not admitted:
-            return Response(429, error_body(TOO_MANY, CONCURRENCY_MESSAGE))
-        if not server.stats.charge(config.credits):
-            return Response(429, error_body(TOO_MANY, CREDITS_MESSAGE))
-        fault = server.faults.draw()
-        internal = match.route.internal_error if match.route else "INTERNAL_ERROR"
-        if fault is not None:
-            server.stats.fault(fault.kind, fault.after)
-            if not fault.after:
-                if fault.kind == "drop":
-                    return None
-                if fault.kind == "500":
-                    return Response(500, error_body(internal, "Internal Server Error"))
-                if fault.kind == "429":
-                    return Response(429, error_body(TOO_MANY, FAULT_429_MESSAGE))
-                token = self._bearer()
-                if token:
-                    server.tokens.revoke_access(token)
-                return Response(401, error_body("INVALID_TOKEN", "invalid oauth token"))
+    def _encode(self, response: Response) -> wire.Answer:
+        headers = [("Server", self.version_string()), ("Date", self.date_time_string())]
+        headers.extend(response.headers.items())
+        if response.status in (204, 304):
+            return wire.Answer(response.status, headers)
+        body = response.raw
+        if body is None:
+            body = json.dumps(response.body, separators=(",", ":"), check_circular=False).encode()
+            headers.append(("Content-Type", JSON_TYPE))
+        return wire.Answer(response.status, headers, body)
+
+    def emit(self, response: Response, fault: Fault | None = None, where: str = "api") -> None:
+        """Send an answer, badly when ``fault`` is a wire fault that applies to it."""
+        answer = self._encode(response)
+        self.log_request(response.status)
+        kind = fault.kind if fault is not None and fault.kind in WIRE_KINDS else ""
         try:
-            response = self._process(match, method=method, path=path, query=query, body=body)
-        except ApiError as exc:
-            response = exc.response()
-        if fault is not None and fault.after:
-            if fault.kind == "drop":
-                return None
-            return Response(500, error_body(internal, "Internal Server Error"))
-        return response
+            if kind == "slow" or (kind and answer.cuttable):
+                self._count(kind, where)
+                self._send_badly(kind, answer, fault)
+            else:
+                wire.send_whole(self.wfile, answer)
+        except OSError:  # the client went away (or gave up on a slow answer)
+            self.close_connection = True
 
-    def _bearer(self) -> str | None:
-        header = self.headers.get("Authorization", "")
-        scheme, _, token = header.strip().partition(" ")
-        if scheme.lower() != "zoho-oauthtoken" or not token.strip():
-            return None
-        return token.strip()
+    def _count(self, kind: str, where: str) -> None:
+        if where == "token":
+            self.server.stats.token_fault(kind)
+        else:
+            self.server.stats.fault(kind, after=True)
 
-    def _authenticate(self) -> AccessToken:
-        token = self._bearer()
-        if token is None:
-            # Only "Zoho-oauthtoken" is accepted (whether Zoho takes "Bearer" is UNCERTAIN).
-            raise ApiError(401, "AUTHENTICATION_FAILURE", "Authentication failed")
-        found = self.server.tokens.lookup(token)
-        if found is None:
-            raise ApiError(401, "INVALID_TOKEN", "invalid oauth token")
-        return found
-
-    def _process(
-        self,
-        match: Match,
-        *,
-        method: str,
-        path: str,
-        query: dict[str, list[str]],
-        body: bytes,
-    ) -> Response:
-        server = self.server
-        token = self._authenticate()
-        if match.error is not None:
-            raise match.error
-        route = match.route
-        assert route is not None
-        if not satisfies(token.scopes, route.scopes):
-            raise ApiError(401, "OAUTH_SCOPE_MISMATCH", "invalid oauth scope to access this URL")
-        if route.territory_feature and server.config.disable_territories:
-            raise FEATURE_OFF
-        org = server.org
-        request = Request(
-            method=method,
-            path=path,
-            params=match.params,
-            query=query,
-            headers={key.lower(): value for key, value in self.headers.items()},
-            body=body,
-            org=org,
-            config=server.config,
-            version=match.version,
-        )
-        with org.lock:
-            return route.handler(request)
+    def _send_badly(self, kind: str, answer: wire.Answer, fault: Fault | None) -> None:
+        if kind == "truncate":
+            wire.send_truncated(self.wfile, answer)
+        elif kind == "slow":
+            config = self.server.config
+            phase = str(fault.variant) if fault is not None else "body"
+            wire.send_slow(
+                self.wfile,
+                answer,
+                phase=phase,
+                chunk=config.slow_drip_bytes,
+                pause=config.slow_drip_seconds,
+            )
+        elif kind == "short-body":
+            self.close_connection = True
+            wire.send_short(self.wfile, answer)
+        else:  # reset-body: the read side must be closed for the RST to go out now
+            self.close_connection = True
+            self.rfile.close()
+            wire.send_then_reset(self.wfile, answer, self.connection)
 
 
 def serve(server: EmulatorServer, stop: threading.Event) -> None:

@@ -23,6 +23,10 @@ class Stats:
         self.faults: Counter[str] = Counter()
         self.faults_after: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter()
+        self.token_faults: Counter[str] = Counter()
+        self.connections: Counter[str] = Counter()
+        self.open_connections = 0
+        self.max_open_connections = 0
         self.total_requests = 0
         self.credits_used = 0
         self.in_flight = 0
@@ -67,11 +71,31 @@ class Stats:
             return True
 
     def fault(self, kind: str, after: bool) -> None:
-        """Record an injected fault."""
+        """Record an injected API fault."""
         with self._lock:
             self.faults[kind] += 1
             if after:
                 self.faults_after[kind] += 1
+
+    def token_fault(self, kind: str) -> None:
+        """Record an injected fault of the token endpoint."""
+        with self._lock:
+            self.token_faults[kind] += 1
+
+    def reject(self, reason: str) -> None:
+        """Record a request refused before it was routed (``body_too_large``)."""
+        with self._lock:
+            self.rejected[reason] += 1
+
+    def connection(self, event: str) -> None:
+        """A connection ``opened``, ``closed`` or ``timed_out`` (closed while being read)."""
+        with self._lock:
+            self.connections[event] += 1
+            if event == "opened":
+                self.open_connections += 1
+                self.max_open_connections = max(self.max_open_connections, self.open_connections)
+            elif event == "closed":
+                self.open_connections -= 1
 
     def reset(self) -> None:
         """Zero the counters (requests in flight stay counted)."""
@@ -81,6 +105,9 @@ class Stats:
             self.faults.clear()
             self.faults_after.clear()
             self.rejected.clear()
+            self.token_faults.clear()
+            self.connections.clear()
+            self.max_open_connections = self.open_connections
             self.total_requests = 0
             self.credits_used = 0
             self.max_in_flight = self.in_flight
@@ -108,4 +135,10 @@ class Stats:
                 "faults_after_processing": dict(self.faults_after),
                 "rejected": dict(self.rejected),
                 "responses": dict(sorted(self.responses.items())),
+                "token_faults_injected": dict(self.token_faults),
+                "connections": {
+                    "open": self.open_connections,
+                    "max_open": self.max_open_connections,
+                    "timed_out": self.connections["timed_out"],
+                },
             }
