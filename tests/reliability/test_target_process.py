@@ -1,0 +1,141 @@
+"""The target as a process: --about, SIGTERM while it waits for input, SIGKILL between batches.
+
+What is tested here is a property of the process (what a shell or an orchestrator sees), so the
+real console script runs; the target's behaviour otherwise is tested in-process (tests/target).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+
+import pytest
+
+from tests.support.env import clean_env
+from tests.support.org import Org
+from tests.support.target_run import (
+    SCHEMA,
+    TARGET,
+    check_target_run,
+    read_results,
+    records,
+    run_target,
+    state,
+    to_lines,
+    write_config,
+)
+
+
+def test_about_documents_every_setting() -> None:
+    about = subprocess.run(
+        [TARGET, "--about", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=clean_env(),
+    )
+    info = json.loads(about.stdout)
+    settings = info["settings"]["properties"]
+    for name in ("mode", "dry_run", "results_path", "allow_failures", "write_via", "client_id"):
+        assert settings[name].get("description"), name
+    assert settings["client_secret"].get("secret") is True
+    assert settings["refresh_token"].get("secret") is True
+    assert "user-territory assignments" in info["description"]
+
+
+def _wait_for(predicate, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+def test_sigterm_while_waiting_for_input_stops_cleanly(org: Org, tmp_path) -> None:
+    territory = org.territories()[3]
+    users = org.not_assigned(territory, org.active_users())[:2]
+    config = org.config(results_path=str(tmp_path / "r.jsonl"), batch_size_rows=2)
+    proc = subprocess.Popen(
+        [TARGET, "--config", str(write_config(config, tmp_path))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(to_lines([SCHEMA, state({"n": 0}), *records((u, territory) for u in users)]))
+    proc.stdin.flush()
+    _wait_for(lambda: len(read_results(config)) == 2, "the first batch's results")
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    check_target_run(config, stdout, stderr)
+
+    assert proc.returncode == 2
+    assert "interrupted by SIGTERM" in stderr
+    assert [json.loads(line) for line in stdout.splitlines()] == [{"n": 0}]
+    assert {(u, territory) for u in users} <= org.assignments()
+
+
+def test_crash_between_batches_then_rerun_leaves_the_org_as_wanted(org: Org, tmp_path) -> None:
+    territories = org.territories()
+    users = org.active_users()
+    held = org.assignments()
+    adds = [(u, t) for t in territories[8:12] for u in users[:60] if (u, t) not in held]
+    removes = sorted(
+        (u, t)
+        for u, t in held - set(org.managed())
+        if t != org.root and u != org.me and t not in territories[8:12]
+    )[:40]
+    wanted = (held | set(adds)) - set(removes)
+    messages: list = [SCHEMA]
+    changes = [*records(adds), *records(removes, "remove")]
+    record_lines: list[int] = []
+    before_state: dict[int, list[int]] = {}
+    for start in range(0, len(changes), 50):
+        for change in changes[start : start + 50]:
+            messages.append(change)
+            record_lines.append(len(messages))
+        messages.append(state({"done": start + 50}))
+        before_state[start + 50] = list(record_lines)
+    config = org.config(results_path=str(tmp_path / "r.jsonl"), batch_size_rows=50)
+    org.emulator.config(latency_ms=150)
+    err = tmp_path / "stderr.txt"
+    try:
+        with err.open("w") as stderr_file:  # a file: DEBUG logs must never fill a pipe
+            proc = subprocess.Popen(
+                [TARGET, "--config", str(write_config(config, tmp_path))],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr_file,
+                text=True,
+                env=clean_env(),
+            )
+        assert proc.stdin is not None
+        proc.stdin.write(to_lines(messages))
+        proc.stdin.close()
+        _wait_for(lambda: len(read_results(config)) >= 50, "the first batch's results")
+        proc.kill()
+        proc.wait(timeout=60)
+        assert proc.stdout is not None
+        stdout = proc.stdout.read()
+        proc.stdout.close()
+    finally:
+        org.emulator.config(latency_ms=0)
+    check_target_run(config, stdout, err.read_text())
+
+    assert proc.returncode == -signal.SIGKILL
+    # Every STATE printed came after the answers of all records before it.
+    answered = {r["line"] for r in read_results(config) if r["outcome"]}
+    for value in (json.loads(line) for line in stdout.splitlines()):
+        assert set(before_state[value["done"]]) <= answered
+    assert org.assignments() != wanted
+
+    rerun = run_target(org.config(), messages, tmp_path)
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert org.assignments() == wanted
+    assert set(rerun.outcomes) <= {"added", "removed", "unchanged"}
+    assert rerun.outcomes["unchanged"] >= 50
