@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.json import deserialize_json
+from typing_extensions import override
 
 from target_zoho_territories.errors import RunAborted
 
@@ -67,6 +68,7 @@ class LineReader(SingerReader):
         self.waiting = False
         self.blank_lines = 0
 
+    @override
     def process_lines(
         self,
         file_input: t.IO[str] | None,

@@ -9,7 +9,8 @@ from typing import IO
 
 from singer_sdk.singerlib.json import serialize_json
 
-from target_zoho_territories.records import FAILED, KEPT, OUTCOMES, REJECTED, Result
+from target_zoho_territories.outcomes import FAILED, KEPT, OUTCOMES, REJECTED
+from target_zoho_territories.records import Result
 from zoho_crm_api.errors import ZohoConfigError
 
 

@@ -9,6 +9,7 @@ import typing as t
 
 from singer_sdk import Target
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from target_zoho_territories.engine import MODES, Engine
 from target_zoho_territories.errors import (
@@ -136,18 +137,22 @@ class TargetZohoTerritories(SecretSafeConfig, Target):
         """The input line number of the message being processed."""
         return self.reader.line_number
 
+    @override
     def _handle_max_record_age(self) -> None:
         """Mirror mode needs the whole input at once: no time-based drains."""
+        # SDK internal, listed in tests/unit/test_sdk_contract.py.
         if not self.engine.mirror:
             super()._handle_max_record_age()
 
+    @override
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         """Stop: calls in flight finish, no new call starts, what is done is reported."""
+        # SDK internal (the handler PluginBase installs), in tests/unit/test_sdk_contract.py.
         name = signal.Signals(signum).name
         self.logger.warning(
             "Received %s: finishing the calls in flight, sending nothing more.", name
         )
-        self.engine.stop.request(f"interrupted by {name}")
+        self.engine.request_stop(f"interrupted by {name}")
         self.reader.interrupted = name
         if self.reader.waiting:
             raise ReadInterrupted
@@ -156,20 +161,26 @@ class TargetZohoTerritories(SecretSafeConfig, Target):
 
     def checkpoint(self) -> None:
         """Emit the latest STATE: called when every record read so far has its answer."""
+        # `_latest_state` is an SDK internal, listed in tests/unit/test_sdk_contract.py.
         if self._latest_state:
             self._safe_state = copy.deepcopy(self._latest_state)
             self._write_state_message(copy.deepcopy(self._latest_state))
 
+    @override
     def _process_state_message(self, message_dict: dict) -> None:
         """Remember a STATE; emit it at once when no record before it waits for an answer.
 
         (Apply mode: mirror mode answers its records only at the end of the input.)
         """
+        # SDK internal, listed in tests/unit/test_sdk_contract.py.
         super()._process_state_message(message_dict)
         if self.engine.pending == 0 and self._latest_state is not None and not self.engine.mirror:
             self.checkpoint()
 
+    @override
     def _write_state_message(self, state: dict) -> None:
+        """Write a STATE message, never the same one twice in a row."""
+        # SDK internal, listed in tests/unit/test_sdk_contract.py.
         if state == self._state_written:
             return
         super()._write_state_message(state)
@@ -177,6 +188,7 @@ class TargetZohoTerritories(SecretSafeConfig, Target):
 
     # End of input
 
+    @override
     def process_endofpipe(self) -> None:
         """Write what is left, emit STATE, print the summary, and decide the exit."""
         stop = self.reader.stop
@@ -237,6 +249,7 @@ class TargetZohoTerritories(SecretSafeConfig, Target):
         sys.stderr.write(self.engine.summary_text() + "\n")
         sys.stderr.flush()
 
+    @override
     @classmethod
     def invoke(  # type: ignore[override]
         cls,
