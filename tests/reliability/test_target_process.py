@@ -10,16 +10,19 @@ import json
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 
 import pytest
 
 from tests.support.env import clean_env
-from tests.support.org import Org
+from tests.support.org import Org, emulator_org
 from tests.support.target_run import (
+    INPUT_CASES,
     SCHEMA,
     TARGET,
     check_target_run,
     read_results,
+    record,
     records,
     run_target,
     state,
@@ -139,3 +142,72 @@ def test_crash_between_batches_then_rerun_leaves_the_org_as_wanted(org: Org, tmp
     assert org.assignments() == wanted
     assert set(rerun.outcomes) <= {"added", "removed", "unchanged"}
     assert rerun.outcomes["unchanged"] >= 50
+
+
+def test_a_deeply_nested_line_is_one_line_of_error_and_exit_2(org: Org, tmp_path) -> None:
+    territory = org.territories()[2]
+    user = org.not_assigned(territory, org.active_users())[0]
+    deep = "[" * 200_000 + "]" * 200_000
+
+    run = run_target(org.config(), [SCHEMA, record(user, territory), deep], tmp_path)
+
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    assert "RecursionError" not in run.stderr
+    assert "input line 3 is nested deeper than" in run.last_error_line
+    assert run.by_line()[2]["outcome"] == "added"
+    assert (user, territory) in org.assignments()
+
+
+def test_input_that_is_not_utf8_stops_at_its_line(org: Org, tmp_path) -> None:
+    territory = org.territories()[2]
+    user = org.not_assigned(territory, org.active_users())[0]
+    config = org.config(results_path=str(tmp_path / "results.jsonl"))
+    source = tmp_path / "input.singer"
+    source.write_bytes(to_lines([SCHEMA, record(user, territory)]).encode() + b"\xff\xfe{\n")
+    done = subprocess.run(
+        [TARGET, "--config", str(write_config(config, tmp_path)), "--input", str(source)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(),
+        check=False,
+    )
+    check_target_run(config, done.stdout, done.stderr)
+
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "input line 3 is not UTF-8 text" in done.stderr.splitlines()[-1]
+    assert [r["outcome"] for r in read_results(config)] == ["added"]
+
+
+@pytest.fixture(scope="module")
+def sample_org() -> Iterator[Org]:
+    """The sample org, which the `.singer` cases of tests/data/input are written for."""
+    yield from emulator_org("--org", "sample")
+
+
+@pytest.mark.parametrize(
+    "name", ["truncated-json", "invalid-utf8", "record-before-schema", "batch-file-missing"]
+)
+def test_a_bad_line_on_stdin_is_one_line_of_error_and_exit_2(
+    sample_org: Org, tmp_path, name: str
+) -> None:
+    sample_org.reset()
+    config = sample_org.config(results_path=str(tmp_path / "results.jsonl"))
+    done = subprocess.run(
+        [TARGET, "--config", str(write_config(config, tmp_path))],
+        input=(INPUT_CASES / f"{name}.singer").read_bytes(),
+        capture_output=True,
+        timeout=120,
+        env=clean_env(),
+        check=False,
+    )
+    stdout, stderr = done.stdout.decode(), done.stderr.decode("utf-8", "replace")
+    check_target_run(config, stdout, stderr)
+
+    assert done.returncode == 2
+    assert "Traceback" not in stderr
+    assert "input line 5" in stderr.splitlines()[-1]
+    assert [json.loads(line) for line in stdout.splitlines()] == [{"at": 4}]
+    assert [r["outcome"] for r in read_results(config)] == ["added", "added"]

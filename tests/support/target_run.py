@@ -35,6 +35,8 @@ from tests.support.secrets_check import assert_no_secrets as _assert_no_secrets
 
 BIN = Path(sys.executable).parent
 TARGET = str(BIN / "target-zoho-territories")
+# Fixed inputs, one `.singer` file a case, written for the sample org (`--org sample`).
+INPUT_CASES = Path(__file__).resolve().parents[1] / "data" / "input"
 STREAM = "assignments"
 SCHEMA = {
     "type": "SCHEMA",

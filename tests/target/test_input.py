@@ -131,3 +131,23 @@ def test_batch_messages_are_read_like_records(org: Org, tmp_path: Path) -> None:
     assert run.outcomes == {"added": 3}
     assert {r["line"] for r in run.results} == {2}
     assert run.states == [{"b": 1}]
+
+
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+def test_a_line_nested_200000_deep_stops_after_the_record_before_it(
+    org: Org, tmp_path: Path, opener: str
+) -> None:
+    territory = org.territories()[2]
+    user = org.not_assigned(territory, org.active_users())[0]
+    closer = "]" if opener == "[" else "}"
+    deep = opener * 200_000 + "1" + closer * 200_000
+    messages = [SCHEMA, record(user, territory), deep, state({"never": True})]
+
+    run = run_target_in_process(org.config(), messages, tmp_path)
+
+    assert run.returncode == 2, run.stderr[-2000:]
+    assert "input line 3 is nested deeper than" in run.last_error_line, run.last_error_line
+    assert len(run.last_error_line) < 400
+    assert "RecursionError" not in run.stderr
+    assert (user, territory) in org.assignments()
+    assert run.outcomes == {"added": 1}
