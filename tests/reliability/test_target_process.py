@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -211,3 +212,50 @@ def test_a_bad_line_on_stdin_is_one_line_of_error_and_exit_2(
     assert "input line 5" in stderr.splitlines()[-1]
     assert [json.loads(line) for line in stdout.splitlines()] == [{"at": 4}]
     assert [r["outcome"] for r in read_results(config)] == ["added", "added"]
+
+
+def test_a_full_disk_for_the_results_is_one_line_and_exit_2(org: Org, tmp_path) -> None:
+    territory = org.territories()[3]
+    users = org.not_assigned(territory, org.active_users())[:2]
+    messages = [SCHEMA, *records((u, territory) for u in users)]
+
+    run = run_target(org.config(results_path="/dev/full"), messages, tmp_path)
+
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    assert "Exception ignored" not in run.stderr
+    assert "results_path '/dev/full' cannot be written" in run.last_error_line
+    unrecorded = [line for line in run.stderr.splitlines() if line.startswith("unrecorded result:")]
+    assert len(unrecorded) == 2
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_an_unexpected_error_is_one_line_the_traceback_only_at_debug(
+    org: Org, tmp_path, level: str
+) -> None:
+    # stdout that cannot be written: the STATE at the end fails, an error nobody planned for.
+    territory = org.territories()[3]
+    user = org.not_assigned(territory, org.active_users())[0]
+    config = org.config(results_path=str(tmp_path / "results.jsonl"))
+    source = tmp_path / "input.singer"
+    source.write_text(to_lines([SCHEMA, record(user, territory), state({"s": 1})]))
+    with source.open("rb") as stdin, Path("/dev/full").open("wb") as stdout:
+        done = subprocess.run(
+            [TARGET, "--config", str(write_config(config, tmp_path))],
+            stdin=stdin,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            env=clean_env(LOGLEVEL=level),
+            check=False,
+        )
+    check_target_run(config, "", done.stderr)
+    last = done.stderr.splitlines()[-1]
+
+    assert done.returncode == 2
+    assert "unexpected error" in last
+    assert "No space left on device" in last
+    assert "Exception ignored" not in done.stderr
+    assert ("Traceback" in done.stderr) == (level == "DEBUG")
+    assert [r["outcome"] for r in read_results(config)] == ["added"]

@@ -213,7 +213,7 @@ def check_target_run(config: dict[str, Any], stdout: str, stderr: str) -> None:
 def read_results(config: dict[str, Any]) -> list[dict[str, Any]]:
     """The results file's lines."""
     path = Path(config["results_path"])
-    if not path.exists():
+    if not path.is_file():  # none, or a device such as /dev/full
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 

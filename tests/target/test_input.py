@@ -13,6 +13,7 @@ from tests.support.target_run import (
     SCHEMA,
     assert_no_secrets,
     record,
+    records,
     run_target_in_process,
     state,
 )
@@ -151,3 +152,29 @@ def test_a_line_nested_200000_deep_stops_after_the_record_before_it(
     assert "RecursionError" not in run.stderr
     assert (user, territory) in org.assignments()
     assert run.outcomes == {"added": 1}
+
+
+def test_a_results_file_that_cannot_be_written_stops_the_run(org: Org, tmp_path: Path) -> None:
+    territory = org.territories()[3]
+    users = org.not_assigned(territory, org.active_users())[:6]
+    messages = [SCHEMA, *records((u, territory) for u in users), state({"all": True})]
+    config = org.config(results_path="/dev/full", batch_size_rows=3)
+
+    run = run_target_in_process(config, messages, tmp_path)
+
+    assert run.returncode == 2, run.stderr[-2000:]
+    assert "results_path '/dev/full' cannot be written" in run.last_error_line
+    assert "No space left on device" in run.last_error_line
+    assert run.states == []  # no STATE for records whose results were not recorded
+    # The first batch was applied, and says so on stderr; nothing more was sent.
+    applied = [
+        json.loads(line.split(":", 1)[1])
+        for line in run.stderr.splitlines()
+        if line.startswith("unrecorded result:")
+    ]
+    assert [(r["user_id"], r["outcome"]) for r in applied] == [(u, "added") for u in users[:3]]
+    assert org.writes() == {"PUT /settings/territories/{id}/users": 1}
+    assert {(u, territory) for u in users} & org.assignments() == {
+        (u, territory) for u in users[:3]
+    }
+    assert "records: 3 (added 3)" in run.stderr
