@@ -82,9 +82,7 @@ def _read(
     try:
         held[user] = user_territories(client, user)
     except ZohoError as exc:
-        failed = oc.read_failed(
-            "not mirrored: this user's territories could not be read", exc, READ_ENDPOINT
-        )
+        failed = oc.unread(exc, READ_ENDPOINT)
         fatal = exc if stops_the_run(exc) else None
         return Report([(change.result, failed) for change in changes], fatal)
     return Report()

@@ -265,6 +265,17 @@ def read_failed(why: str, exc: BaseException, endpoint: str) -> Outcome:
     )
 
 
+def unread(exc: BaseException, endpoint: str) -> Outcome:
+    """Mirror mode: the user's territories could not be read, so nothing is written for them."""
+    return Outcome(
+        FAILED,
+        error_code(exc),
+        f"not mirrored: this user's territories could not be read ({exc}); nothing was written "
+        "for this user; re-running is safe",
+        endpoint,
+    )
+
+
 def unknown_id(reason: Item, note: str, endpoint: str) -> Outcome:
     """A remove refused because Zoho does not know the item's id (checked with a read)."""
     return Outcome(FAILED, _code(reason), _message(reason, f"({note})"), endpoint)

@@ -140,9 +140,7 @@ CASES: dict[str, Case] = {
     ),
     "mirror: another record of the user was rejected": Case(lambda a: oc.mirror_skipped(3)),
     "mirror: the read of the user's territories failed": Case(
-        lambda a: oc.read_failed(
-            "not mirrored", ZohoAPIError(READ, 400, "INVALID_DATA", "x"), READ
-        ),
+        lambda a: oc.unread(ZohoAPIError(READ, 400, "INVALID_DATA", "x"), READ),
         "INVALID_DATA",
     ),
     "dry run": Case(lambda a: oc.planned(a, 1, 2, "PUT /users/1/territories", WRITE)),
