@@ -82,6 +82,7 @@ class ConfigCase:
     raw: str | None = None  # the config file's text, instead of JSON of the config
     missing_file: bool = False
     tap: bool = True  # also checked on the tap (connection settings are shared)
+    tap_only: bool = False  # a setting of the tap alone
 
 
 CONFIG_CASES = [
@@ -134,7 +135,12 @@ CONFIG_CASES = [
     ConfigCase(
         "max-concurrency-zero",
         {"max_concurrency": 0},
-        ("max_concurrency must be a whole number of at least 1",),
+        ("max_concurrency must be a whole number from 1 to 25",),
+    ),
+    ConfigCase(
+        "max-concurrency-over-the-cap",
+        {"max_concurrency": 26},
+        ("max_concurrency must be a whole number from 1 to 25, got 26", "largest edition"),
     ),
     ConfigCase(
         "max-concurrency-text",
@@ -142,9 +148,49 @@ CONFIG_CASES = [
         ("'five' is not of type 'integer'", "max_concurrency"),
     ),
     ConfigCase("request-timeout-zero", {"request_timeout": 0}, ("request_timeout must be",)),
-    ConfigCase("max-retries-negative", {"max_retries": -1}, ("max_retries must be 0 or more",)),
     ConfigCase(
-        "budget-negative", {"api_credit_budget": -3}, ("api_credit_budget must be 0 or more",)
+        "request-timeout-over-the-cap",
+        {"request_timeout": 601},
+        ("request_timeout must be a whole number from 1 to 600",),
+    ),
+    ConfigCase(
+        "max-retries-negative", {"max_retries": -1}, ("max_retries must be a whole number from 0",)
+    ),
+    ConfigCase(
+        "max-retries-over-the-cap",
+        {"max_retries": 11},
+        ("max_retries must be a whole number from 0 to 10, got 11", "hide an outage"),
+    ),
+    ConfigCase(
+        "max-retry-after-negative",
+        {"max_retry_after": -1},
+        ("max_retry_after must be a whole number from 0 to 3600",),
+    ),
+    ConfigCase(
+        "max-response-mb-zero",
+        {"max_response_mb": 0},
+        ("max_response_mb must be a whole number from 1 to 1024",),
+    ),
+    ConfigCase(
+        "token-cache-not-a-path",
+        {"token_cache": 5},
+        ("token_cache",),
+    ),
+    ConfigCase(
+        "api-domain-other-scheme",
+        {"api_domain": "ftp://www.zohoapis.com"},
+        ("api_domain must be an absolute https:// URL",),
+    ),
+    ConfigCase(
+        "start-date-not-a-date",
+        {"start_date": "last tuesday"},
+        ("start_date 'last tuesday' is not a date-time",),
+        tap_only=True,
+    ),
+    ConfigCase(
+        "budget-negative",
+        {"api_credit_budget": -3},
+        ("api_credit_budget must be a whole number of at least 0",),
     ),
     ConfigCase("api-version", {"api_version": "v9"}, ("'v9' is not one of", "api_version")),
     ConfigCase(
@@ -208,7 +254,9 @@ def _config_args(org: Org, case: ConfigCase, tmp_path: Path) -> tuple[dict[str, 
     return config, str(path)
 
 
-@pytest.mark.parametrize("case", CONFIG_CASES, ids=lambda case: case.id)
+@pytest.mark.parametrize(
+    "case", [case for case in CONFIG_CASES if not case.tap_only], ids=lambda case: case.id
+)
 def test_bad_target_setting(org: Org, tmp_path: Path, case: ConfigCase) -> None:
     config, path = _config_args(org, case, tmp_path)
     territory = org.territories()[0]
