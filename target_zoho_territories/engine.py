@@ -70,14 +70,6 @@ class Options:
         )
 
 
-def _stop_client(client: ZohoClient, reason: str) -> None:
-    # Until the API layer's ZohoClient.stop lands on this branch, a client without it keeps
-    # its calls (they end at request_timeout).
-    stop = getattr(client, "stop", None)
-    if stop is not None:
-        stop(reason)
-
-
 class Engine:
     """Holds the records of the current batch and turns them into calls and results."""
 
@@ -117,7 +109,7 @@ class Engine:
         """SIGTERM/SIGINT: start no call; stop the client's calls after STOP_GRACE_S."""
         self.stop.request(reason)
         if self._client is not None:
-            timer = threading.Timer(STOP_GRACE_S, _stop_client, (self._client, reason))
+            timer = threading.Timer(STOP_GRACE_S, self._client.stop, (reason,))
             timer.daemon = True
             timer.start()
 

@@ -8,8 +8,8 @@ A change's outcome comes from exactly one of:
 - a read after the call (E10 or E5) when no item could be tied to the change (`by_read`),
   when Zoho's answer was not its JSON (`unreadable_by_read`), or to check a refusal
   (`refusal_checked`); a read that failed is never evidence (`read_failed`);
-- the target's own reasons: `rejected`, `superseded`, `in_place`, `kept`, `planned`,
-  `not_sent`, `mirror_skipped`.
+- the target's own reasons: `rejected`, `blank`, `superseded`, `in_place`, `kept`,
+  `planned`, `not_sent`, `interrupted`, `mirror_skipped`, `unread`.
 
 `added`, `removed` and `unchanged` are only ever given on a successful answer or a successful
 read. docs/target.md's "Outcomes and codes" table lists these cases; tests/unit/test_outcomes.py
@@ -57,6 +57,7 @@ IN_PLACE = "IN_PLACE"
 KEPT = "KEPT"
 NOT_SENT = "NOT_SENT"
 MIRROR_SKIPPED = "MIRROR_SKIPPED"
+BLANK_ROW = "BLANK_ROW"
 UNMATCHED = "UNMATCHED"
 BAD_ANSWER = "BAD_ANSWER"
 INTERRUPTED = "INTERRUPTED"
@@ -76,7 +77,7 @@ ERROR_CODES: dict[type[BaseException], str] = {
 OWN_CODES: dict[str, frozenset[str]] = {
     ADDED: frozenset({SUCCESS}),
     REMOVED: frozenset({SUCCESS}),
-    UNCHANGED: frozenset({SUPERSEDED, IN_PLACE, KEPT, BAD_ANSWER}),
+    UNCHANGED: frozenset({SUPERSEDED, IN_PLACE, KEPT, BAD_ANSWER, BLANK_ROW}),
     PLANNED: frozenset(),
     REJECTED: frozenset({INVALID_INPUT}),
     FAILED: frozenset(
@@ -328,6 +329,13 @@ def explaining_item(refusals: Sequence[Item], kind: str | None) -> Item | None:
 def rejected(reason: str) -> Outcome:
     """The record breaks the record contract; never sent."""
     return Outcome(REJECTED, INVALID_INPUT, reason)
+
+
+def blank() -> Outcome:
+    """A record with no values at all (an empty spreadsheet row): nothing to do."""
+    return Outcome(
+        UNCHANGED, BLANK_ROW, "a blank record (no user_id, no territory_id): nothing to do"
+    )
 
 
 def superseded(line: int | None, stream: str, action: str | None) -> Outcome:

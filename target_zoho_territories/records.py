@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from target_zoho_territories.outcomes import ACTIONS, ADD, REMOVE, Outcome, rejected
+from target_zoho_territories.outcomes import ACTIONS, ADD, REMOVE, Outcome, blank, rejected
 from zoho_crm_api.values import MAX_ID_DIGITS
 
 _DIGITS = re.compile(r"[0-9]+")
@@ -113,18 +113,24 @@ Answers = list[tuple[Result, Outcome]]
 
 
 def _check_id(record: Mapping[str, Any], key: str) -> str | None:
-    """The reason `record[key]` is not a usable Zoho ID, or None when it is."""
+    """The reason `record[key]` is not a usable Zoho ID, or None when it is.
+
+    Spaces around the digits (a spreadsheet cell typed " 123 ") are allowed and dropped.
+    """
     if key not in record:
         return f"{key} is missing"
     value = record[key]
+    if value is None:
+        return f"{key} is empty (null)"
     if not isinstance(value, str):
         return f"{key} must be a string of digits, got {json_type(value)} {shown(value)}"
-    if not value:
+    digits = value.strip()
+    if not digits:
         return f"{key} is empty"
-    if not _DIGITS.fullmatch(value):
+    if not _DIGITS.fullmatch(digits):
         return f"{key} must contain only digits, got {shown(value)}"
-    if len(value) > MAX_ID_DIGITS:
-        return f"{key} has {len(value)} digits, more than Zoho's {MAX_ID_DIGITS}: {shown(value)}"
+    if len(digits) > MAX_ID_DIGITS:
+        return f"{key} has {len(digits)} digits, more than Zoho's {MAX_ID_DIGITS}: {shown(value)}"
     return None
 
 
@@ -133,20 +139,42 @@ def _action(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
     if record.get("_sdc_deleted_at") is not None:
         return REMOVE, None
     value = record.get("action")
-    if value is None:
-        return ADD, None
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ADD, None  # no action, or an empty spreadsheet cell
     if isinstance(value, str) and value.strip().lower() in ACTIONS:
         return value.strip().lower(), None
     return None, f"action must be 'add' or 'remove', got {shown(value)}"
 
 
+def _is_blank(record: Mapping[str, Any]) -> bool:
+    """True for a spreadsheet's empty row: the id fields are there, and no field has a value.
+
+    (`_sdc_` fields aside.) A record without the id fields is not blank but malformed.
+    """
+    return (
+        "user_id" in record
+        and "territory_id" in record
+        and not any(
+            value is not None and (not isinstance(value, str) or value.strip())
+            for key, value in record.items()
+            if not key.startswith("_sdc_")
+        )
+    )
+
+
 def read_assignment(stream: str, line: int | None, record: dict[str, Any]) -> Result:
-    """Check one record of an assignment stream; a failed check is decided as `rejected`."""
+    """Check one record of an assignment stream; a failed check is decided as `rejected`.
+
+    A record with no values at all (an empty spreadsheet row) asks for nothing: `unchanged`.
+    """
     result = Result(stream=stream, line=line, record=record)
+    if _is_blank(record):
+        result.settle(blank())
+        return result
     user = record.get("user_id")
     territory = record.get("territory_id")
-    result.user_id = user if isinstance(user, str) else None
-    result.territory_id = territory if isinstance(territory, str) else None
+    result.user_id = user.strip() if isinstance(user, str) else None
+    result.territory_id = territory.strip() if isinstance(territory, str) else None
     action, action_problem = _action(record)
     result.action = action
     problems = [

@@ -68,12 +68,19 @@ CASES = {
     "territory-id-float": Expect(
         "reject", ("territory_id must be a string of digits, got number 1.5",)
     ),
-    "user-id-null": Expect("reject", ("user_id must be a string of digits, got null",)),
+    "user-id-null": Expect("reject", ("user_id is empty (null)",)),
     "user-id-object": Expect("reject", ("user_id must be a string of digits, got object {",)),
     "user-id-bool": Expect("reject", ("got boolean true",)),
     "non-digit-id": Expect("reject", ("user_id must contain only digits",)),
     "negative-id": Expect("reject", ("user_id must contain only digits",)),
-    "spaces-in-id": Expect("reject", ("user_id must contain only digits",)),
+    # Spaces around an id (a spreadsheet cell) are dropped; spaces inside one are not an id.
+    "spaces-around-id": Expect("ok", (), {"added": 1}),
+    "space-inside-id": Expect("reject", ("user_id must contain only digits",)),
+    # A spreadsheet's empty row (every cell empty) asks for nothing; a record without the id
+    # fields is malformed, not blank.
+    "blank-row": Expect("ok", (), {"unchanged": 1}),
+    "no-fields": Expect("reject", ("user_id is missing; territory_id is missing",)),
+    "empty-action-cell": Expect("ok", (), {"added": 1}),
     "fullwidth-digits": Expect("reject", ("user_id must contain only digits",)),
     "empty-id": Expect("reject", ("territory_id is empty",)),
     "25-digit-id": Expect("reject", ("user_id has 25 digits, more than Zoho's 19",)),

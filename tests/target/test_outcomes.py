@@ -19,7 +19,7 @@ REJECTED = [
     ({"user_id": 5996191000010000001, "territory_id": "1"}, "user_id must be a string"),
     ({"territory_id": "1"}, "user_id is missing"),
     ({"user_id": "1"}, "territory_id is missing"),
-    ({"user_id": "1", "territory_id": None}, "territory_id must be a string of digits, got"),
+    ({"user_id": "1", "territory_id": None}, "territory_id is empty (null)"),
     ({"user_id": "1", "territory_id": "2", "action": "delete"}, "action must be 'add' or"),
     ({"user_id": "1", "territory_id": "2", "action": 1}, "got 1"),
 ]

@@ -129,6 +129,7 @@ CASES: dict[str, Case] = {
     ),
     "the run stopped before the call was sent": Case(lambda a: oc.not_sent("not sent")),
     "the record breaks the record contract": Case(lambda a: oc.rejected("user_id is missing")),
+    "a record with no values at all (an empty spreadsheet row)": Case(lambda a: oc.blank()),
     "a later record of the batch is for the same pair": Case(
         lambda a: oc.superseded(3, "assignments", a)
     ),
