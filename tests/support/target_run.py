@@ -17,6 +17,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from target_zoho_territories.target import TargetZohoTerritories
-from tests.support.env import DEBUG_ENV, clean_env
+from tests.support.env import DEBUG_ENV, clean_env, fresh_cache_home
 from tests.support.org import Pair
 from tests.support.secrets_check import SECRETS, check_run, read_text
 from tests.support.secrets_check import assert_no_secrets as _assert_no_secrets
@@ -149,18 +150,25 @@ def write_input(messages: Iterable[dict[str, Any] | str], directory: Path) -> Pa
 
 @contextlib.contextmanager
 def _process_globals_restored() -> Iterator[None]:
-    """Undo what a plugin run changes in the process: signal handlers, excepthook, logging.
+    """Undo what a plugin run changes in this process, and give the run an empty token cache.
 
     The SDK installs SIGINT/SIGTERM handlers when a plugin is made, and its CLI command sets
-    `sys.excepthook` and routes warnings to logging.
+    `sys.excepthook` and routes warnings to logging; the root logger's level is set per run.
     """
     handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     hook = sys.excepthook
     root = logging.getLogger()
     level = root.level
+    cache = os.environ.get("XDG_CACHE_HOME")
+    # A token cache of its own, as each console-script run gets (tests/support/env.py).
+    os.environ["XDG_CACHE_HOME"] = fresh_cache_home()
     try:
         yield
     finally:
+        if cache is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = cache
         for number, handler in handlers.items():
             signal.signal(number, handler)
         sys.excepthook = hook
