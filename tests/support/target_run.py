@@ -22,8 +22,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,6 +211,95 @@ def run_target_in_process(
             root.removeHandler(handler)
     check_target_run(config, stdout.getvalue(), stderr.getvalue())
     return TargetRun(returncode, stdout.getvalue(), stderr.getvalue(), read_results(config))
+
+
+def read_results_tolerant(path: Path) -> list[dict[str, Any]]:
+    """Result lines of a killed run: each complete line parses; only the last may be cut."""
+    if not path.is_file():
+        return []
+    lines = path.read_text().split("\n")
+    complete, tail = lines[:-1], lines[-1]
+    if tail:  # a line cut by the kill
+        try:
+            json.loads(tail)
+        except ValueError:
+            pass
+        else:
+            msg = f"the last line of {path} is complete but has no newline: {tail!r}"
+            raise AssertionError(msg)
+    return [json.loads(line) for line in complete if line]
+
+
+@dataclass
+class TargetProcess:
+    """A running target console script; its stdout and stderr go to files."""
+
+    proc: subprocess.Popen[bytes]
+    config: dict[str, Any]
+    out: Path
+    err: Path
+
+    def states(self) -> list[Any]:
+        """STATE values printed so far."""
+        return [json.loads(line) for line in self.out.read_text().splitlines() if line.strip()]
+
+    def results(self) -> list[dict[str, Any]]:
+        """The results file's complete lines so far."""
+        return read_results_tolerant(Path(self.config["results_path"]))
+
+    @property
+    def stderr(self) -> str:
+        """What it printed on stderr so far."""
+        return self.err.read_text()
+
+    def check_secrets(self) -> None:
+        """No secret in its STATE, logs or results file."""
+        check_target_run(self.config, self.out.read_text(), self.stderr)
+
+
+def start_target(
+    config: dict[str, Any],
+    messages: Iterable[dict[str, Any] | str],
+    tmp_path: Path,
+    name: str = "run",
+    *,
+    keep_open: bool = False,
+) -> TargetProcess:
+    """Start the console script on `messages`; with `keep_open` stdin stays open after them.
+
+    Output goes to files (DEBUG logs must never fill a pipe and block the process).
+    """
+    config = {"results_path": str(tmp_path / f"{name}.jsonl"), **config}
+    source = tmp_path / f"{name}.singer"
+    source.write_text(to_lines(messages))
+    out, err = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
+    command = [TARGET, "--config", str(write_config(config, tmp_path))]
+    with source.open("rb") as stdin, out.open("wb") as stdout, err.open("wb") as stderr:
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE if keep_open else stdin,
+            stdout=stdout,
+            stderr=stderr,
+            env=clean_env(),
+        )
+    if keep_open:
+        assert proc.stdin is not None
+        proc.stdin.write(source.read_bytes())
+        proc.stdin.flush()
+    return TargetProcess(proc, config, out, err)
+
+
+def wait_until(predicate: Callable[[], bool], proc: subprocess.Popen[bytes], what: str) -> bool:
+    """Poll until `predicate` holds (True) or the process has exited (False)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        if proc.poll() is not None:
+            return predicate()
+        time.sleep(0.005)
+    msg = f"the target neither got to {what} nor exited within 120 s"
+    raise AssertionError(msg)
 
 
 def check_target_run(config: dict[str, Any], stdout: str, stderr: str) -> None:
