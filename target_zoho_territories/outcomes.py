@@ -24,12 +24,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from zoho_crm_api.errors import (
+    ZohoAnswerTooLarge,
     ZohoAPIError,
     ZohoAuthError,
     ZohoBadAnswer,
     ZohoBudgetExhausted,
     ZohoCreditsExhausted,
     ZohoRetriesExhausted,
+    ZohoRetryAfterTooLong,
     ZohoStopped,
 )
 
@@ -65,8 +67,12 @@ RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
 BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED"
 CREDITS_EXHAUSTED = "CREDITS_EXHAUSTED"
 AUTH_FAILED = "AUTH_FAILED"
+RETRY_AFTER_TOO_LONG = "RETRY_AFTER_TOO_LONG"
+ANSWER_TOO_LARGE = "ANSWER_TOO_LARGE"
 ERROR_CODES: dict[type[BaseException], str] = {
     ZohoRetriesExhausted: RETRIES_EXHAUSTED,
+    ZohoRetryAfterTooLong: RETRY_AFTER_TOO_LONG,
+    ZohoAnswerTooLarge: ANSWER_TOO_LARGE,
     ZohoBudgetExhausted: BUDGET_EXHAUSTED,
     ZohoCreditsExhausted: CREDITS_EXHAUSTED,
     ZohoAuthError: AUTH_FAILED,

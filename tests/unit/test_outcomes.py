@@ -17,11 +17,13 @@ import pytest
 from target_zoho_territories import outcomes as oc
 from target_zoho_territories.outcomes import ADD, REMOVE, Outcome
 from zoho_crm_api.errors import (
+    ZohoAnswerTooLarge,
     ZohoAPIError,
     ZohoAuthError,
     ZohoBudgetExhausted,
     ZohoCreditsExhausted,
     ZohoRetriesExhausted,
+    ZohoRetryAfterTooLong,
     ZohoStopped,
 )
 
@@ -111,6 +113,12 @@ CASES: dict[str, Case] = {
     ),
     "the call kept failing with 429, 5xx or dropped connections": Case(
         lambda a: oc.call_failed(RETRIES, WRITE)
+    ),
+    "Zoho asked to retry later than `max_retry_after`": Case(
+        lambda a: oc.call_failed(ZohoRetryAfterTooLong(WRITE, 900, 300), WRITE)
+    ),
+    "the answer was larger than `max_response_mb`": Case(
+        lambda a: oc.call_failed(ZohoAnswerTooLarge(WRITE, 64), WRITE)
     ),
     "the next call would pass `api_credit_budget`": Case(
         lambda a: oc.call_failed(ZohoBudgetExhausted(3), WRITE)
