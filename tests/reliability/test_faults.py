@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.change_sets import mirror_records, mixed_changes
 from tests.support.org import GENERATED, Org
 from tests.support.tap_run import TapRun, discover, run_tap, select
 from tests.support.target_run import SCHEMA, record, run_target, state
@@ -91,26 +92,6 @@ def test_tap_under_15_percent_faults_emits_exactly_the_clean_records(
 ORG_ARGS = (*GENERATED, "--seed", "13")
 
 
-def mixed_changes(org: Org) -> list[tuple[str, str, str]]:
-    """Adds and removes over many users and territories, with duplicates and refusals."""
-    held = org.assignments()
-    territories = org.territories()
-    users = org.active_users()
-    changes: list[tuple[str, str, str]] = []
-    for n, territory in enumerate(territories[:12]):
-        for user in users[n * 7 : n * 7 + 12]:
-            if (user, territory) not in held:
-                changes.append((user, territory, "add"))
-    removable = sorted(held - set(org.managed()))
-    changes += [(u, t, "remove") for u, t in removable if t != org.root and u != org.me][:40]
-    changes += [(u, t, "remove") for u, t in org.managed()[:4]]  # refused: managers
-    changes += [(u, territories[0], "add") for u in org.users_with("inactive")[:3]]  # refused
-    changes += [(org.me, territories[1], "add"), (org.me, territories[2], "remove")]
-    changes += changes[:10]  # duplicates, later in the input
-    changes += [(u, t, "remove") for u, t, a in changes[10:15] if a == "add"]  # add, then remove
-    return changes
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 def test_target_under_10_percent_faults_leaves_the_org_as_wanted(
     org: Org, tmp_path, seed: int
@@ -140,13 +121,6 @@ def test_target_under_10_percent_faults_leaves_the_org_as_wanted(
             assert (want, result["outcome"]) in (("added", "unchanged"), ("removed", "unchanged"))
             assert "this run may have made this change itself" in result["message"], result
     assert run.states == [{"all": True}]
-
-
-def mirror_records(org: Org) -> list[tuple[str, str, str]]:
-    """Three wanted territories for each of 12 users."""
-    territories = org.territories()
-    users = org.active_users()[20:32]
-    return [(u, t, "add") for n, u in enumerate(users) for t in territories[n % 9 : n % 9 + 3]]
 
 
 def test_mirror_under_10_percent_faults(org: Org, tmp_path) -> None:
