@@ -147,21 +147,27 @@ def test_unknown_ids_fail_with_zohos_code(org: Org, tmp_path, write_via: str) ->
         record("5996191000019999999", known_territory),
     ]
 
+    before = org.assignments()
+
     run = run_target_in_process(org.config(write_via=write_via), messages, tmp_path)
 
     assert run.returncode == 1
     assert run.outcomes == {"failed": 2}
     assert {r["code"] for r in run.results} == {"INVALID_DATA"}
-    assert all(r["message"] for r in run.results)
+    for result in run.results:
+        assert "invalid" in result["message"].lower(), result["message"]
+    assert org.assignments() == before
 
 
 def test_inactive_user_add_fails(org: Org, tmp_path) -> None:
     user = org.users_with("inactive")[0]
-    territory = org.not_assigned(org.territories()[0], [user]) and org.territories()[0]
+    territory = next(t for t in org.territories() if (user, t) not in org.assignments())
     run = run_target_in_process(
         org.config(write_via="territory"), [SCHEMA, record(user, territory)], tmp_path
     )
 
+    assert run.returncode == 1
+    assert (user, territory) not in org.assignments()
     assert run.results[0]["outcome"] == "failed"
     assert run.results[0]["code"] == "INVALID_DATA"
     assert "inactive" in run.results[0]["message"]
