@@ -156,9 +156,18 @@ class Engine:
         self.summary.batches += 1
         try:
             extras, report = write(batch)
-        except BaseException:
+        except Exception as exc:
+            # A bug, or an error nobody planned for: the batch's records are answered, and the
+            # run stops with one line (the traceback at DEBUG).
             self._record(batch, Report(), oc.interrupted(UNANSWERED))
-            raise
+            self.logger.debug("The unexpected error, for a bug report:", exc_info=exc)
+            msg = (
+                f"unexpected error while writing batch {self.summary.batches}: "
+                f"{type(exc).__name__}: {exc}. What to do: re-run with LOGLEVEL=DEBUG for the "
+                "traceback and report it; the results file says what was done (re-running is "
+                "safe)."
+            )
+            raise RunAborted(msg) from exc
         self._record(batch + extras, report, oc.not_sent(self._not_sent_reason(report)))
         self._raise_if_stopped(report)
 

@@ -10,6 +10,7 @@ started are not started: `Report.skipped` counts them.
 
 from __future__ import annotations
 
+import concurrent.futures
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -58,13 +59,19 @@ class Workers:
         def guarded(task: Callable[[], Report]) -> Report | None:
             if abort.is_set() or self.stop.is_set():
                 return None
-            report = task()
+            try:
+                report = task()
+            except BaseException:
+                abort.set()  # a bug: let nothing else start, then re-raise it below
+                raise
             if report.fatal is not None:
                 abort.set()
             return report
 
+        futures = [self._pool.submit(guarded, task) for task in tasks]
+        concurrent.futures.wait(futures)  # every task has ended before anything is reported
         total = Report()
-        for future in [self._pool.submit(guarded, task) for task in tasks]:
+        for future in futures:
             report = future.result()
             if report is None:
                 total.skipped += 1
