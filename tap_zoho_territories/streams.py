@@ -10,6 +10,7 @@ from singer_sdk import Stream
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
+from typing_extensions import override
 
 from tap_zoho_territories import schemas
 from tap_zoho_territories.prefetch import PageChain
@@ -18,7 +19,7 @@ from tap_zoho_territories.runtime import RECORDS_AHEAD
 from zoho_crm_api import endpoints
 from zoho_crm_api.client import Page
 from zoho_crm_api.endpoints import Endpoint
-from zoho_crm_api.errors import ZohoAccessError, ZohoAPIError
+from zoho_crm_api.errors import ZohoAccessError, ZohoAPIError, ZohoError
 from zoho_crm_api.values import ref_id, to_int, zoho_time
 
 if TYPE_CHECKING:
@@ -149,6 +150,7 @@ class ZohoStream(Stream):
 
     # Records
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Records of one partition, from pages fetched ahead by the pool."""
         runtime = self.runtime
@@ -165,6 +167,14 @@ class ZohoStream(Stream):
                     yield self.transform(raw, context)
         except ZohoAccessError as exc:
             runtime.gate(self.name, exc)
+        except ZohoError as exc:
+            if context is None:
+                raise  # the SDK ends the stream here; its bookmark does not advance
+            # A child partition that cannot be read stops the run, but the parent's records
+            # and the partitions already fetched are still written; the stream is not complete.
+            runtime.stop(exc)
+            runtime.mark_incomplete(self)
+            return
         unknown = self._shape.unknown - self._unknown_reported
         if unknown:
             self.logger.warning(
@@ -184,16 +194,20 @@ class ZohoStream(Stream):
             record[self.context_key] = context[self.context_key]
         return record
 
+    @override
     def get_child_context(self, record: dict, context: Context | None) -> dict:
         """Children are keyed by this record's id (see each child's `context_key`)."""
         return {child.context_key: record["id"] for child in self.child_streams}  # type: ignore[attr-defined]
 
+    @override
     def finalize_state_progress_markers(self, state: dict | None = None) -> None:
         """Called by the SDK after a top-level stream (and its children) synced completely."""
         super().finalize_state_progress_markers(state)
-        if state is None and self.parent_stream_type is None:
+        top_level = state is None and self.parent_stream_type is None
+        if top_level and not self.runtime.is_incomplete(self.name):
             self._tap.completed_streams.add(self.name)  # type: ignore[attr-defined]
 
+    @override
     def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
         """RECORD messages, without the SDK's per-record walks when they cannot change anything.
 
@@ -223,6 +237,7 @@ class ZohoStream(Stream):
             self.__dict__["_prune_cache"] = needed
         return needed
 
+    @override
     def _write_schema_message(self) -> None:
         """Write SCHEMA once per stream, not once per parent record as the SDK would."""
         if not self._schema_written:

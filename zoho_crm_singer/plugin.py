@@ -184,7 +184,7 @@ def describe_failure(exc: BaseException, config: Mapping[str, Any] | None = None
         first = (str(exc).splitlines() or [""])[0][:300]
         line = (
             f"Unexpected error: {type(exc).__name__}"
-            + (f": {first}" if first else "")
+            + (f": {first.rstrip('.')}" if first else "")
             + ". What to do: re-run with LOGLEVEL=DEBUG for the traceback, and report it; a "
             "re-run resumes from the last STATE."
         )
@@ -299,7 +299,8 @@ class OneLineErrors(PluginBase):
         """The SDK's command, with a one-line excepthook (also while options are parsed)."""
         command = super().get_singer_command()
         hook = cls.one_line_excepthook
-        # The SDK's command installs `self.excepthook` when it runs; options are parsed before.
+        # SDK internal: SingerCommand.invoke installs `self.excepthook` as sys.excepthook when
+        # it runs (tests/unit/test_sdk_contract.py checks it); options are parsed before that.
         command.excepthook = hook  # type: ignore[attr-defined]
         sys.excepthook = hook
         return command
@@ -336,6 +337,7 @@ class SecretSafeConfig(PluginBase):
     """
 
     @classmethod
+    @override
     def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
         """Read the --config files; a missing or unreadable one is a one-line config error."""
         try:
@@ -352,6 +354,7 @@ class SecretSafeConfig(PluginBase):
             )
             ctx.exit(1)
 
+    @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         try:
             errors = super()._validate_config(raise_errors=raise_errors)

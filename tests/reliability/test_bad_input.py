@@ -350,7 +350,9 @@ def test_refused_credentials(org: Org, tmp_path: Path, case: AuthCase) -> None:
         run = run_target(
             org.config(**case.change), [SCHEMA, record(user, territory), state({"s": 1})], tmp_path
         )
+        org.emulator.reset_stats()
         tap = run_tap(org.config(**case.change))
+        token_requests = org.emulator.stats()["requests"].get("POST /oauth/v2/token", 0)
     finally:
         if case.revoke:
             org.emulator.config(refresh_tokens=[org.config()["refresh_token"]])
@@ -366,6 +368,7 @@ def test_refused_credentials(org: Org, tmp_path: Path, case: AuthCase) -> None:
     assert "Traceback" not in tap.stderr
     for words in case.words:
         assert words in tap.stderr
+    assert token_requests == 1  # refused credentials are not asked about again
 
 
 @pytest.mark.parametrize("write_via", ["user", "territory", "auto"])
@@ -400,3 +403,84 @@ def test_ids_zoho_does_not_know_fail_whatever_the_grouping(
         assert "invalid" in by_line[line]["message"]
     assert by_line[6]["outcome"] == "removed"
     assert (user, held) not in org.assignments()
+
+
+# The tap's input files ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TapInputCase:
+    """A --state or --catalog file the tap cannot use, and the words of its one-line error."""
+
+    id: str
+    option: str
+    text: str
+    words: tuple[str, ...]
+
+
+USERS_BOOKMARK = {"replication_key": "modified_time", "replication_key_value": "yesterday"}
+TAP_INPUT_CASES = [
+    TapInputCase(
+        "state-not-json", "--state", '{"bookmarks": {', ("--state file", "not valid JSON")
+    ),
+    TapInputCase("state-empty", "--state", "", ("--state file", "not valid JSON")),
+    TapInputCase(
+        "state-a-list", "--state", "[1, 2]", ("--state file", "a JSON list, not an object")
+    ),
+    TapInputCase(
+        "state-nested-too-deep", "--state", "[" * 100_000 + "]" * 100_000, ("--state file",)
+    ),
+    TapInputCase(
+        "bookmark-not-a-date",
+        "--state",
+        json.dumps({"bookmarks": {"users": USERS_BOOKMARK}}),
+        ("the bookmark of stream 'users' is 'yesterday', not a date-time",),
+    ),
+    TapInputCase(
+        "bookmarks-not-an-object",
+        "--state",
+        json.dumps({"bookmarks": ["users"]}),
+        ("'bookmarks' is a JSON list, not an object",),
+    ),
+    TapInputCase("catalog-not-json", "--catalog", "streams:", ("--catalog file", "not valid JSON")),
+    TapInputCase("catalog-a-string", "--catalog", '"x"', ("--catalog file", "a JSON str")),
+    TapInputCase(
+        "catalog-of-the-wrong-shape",
+        "--catalog",
+        json.dumps({"streams": 5}),
+        ("Unexpected error: TypeError", "LOGLEVEL=DEBUG"),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", TAP_INPUT_CASES, ids=lambda case: case.id)
+def test_a_tap_input_file_it_cannot_use_is_one_line(
+    org: Org, tmp_path: Path, case: TapInputCase
+) -> None:
+    config = org.config()
+    path = tmp_path / "input.json"
+    path.write_text(case.text)
+    done = subprocess.run(
+        [
+            str(BIN / "tap-zoho-territories"),
+            "--config",
+            str(write_config(config, tmp_path)),
+            case.option,
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(LOGLEVEL="INFO"),
+        check=False,
+    )
+    check_run(config, done.stdout, done.stderr, where="a tap run's output")
+
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1, errors
+    for words in case.words:
+        assert words in errors[0], errors[0]
+    assert '"type":"RECORD"' not in done.stdout
+    assert org.calls() == {}

@@ -141,3 +141,33 @@ class OtherHost:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+EMULATOR_CREDENTIALS = {
+    "client_id": "1000.EMULATORCLIENTID",
+    "client_secret": "emulator-client-secret",
+    "refresh_token": "1000.emulator-refresh-token",
+}
+
+
+def retry_after_host(seconds: int) -> OtherHost:
+    """A host that grants a token and answers every API call 429 with `Retry-After: seconds`.
+
+    Zoho documents no Retry-After; a proxy or a gateway in front of it may send one.
+    `tap_config(host)` points the plugins at it.
+    """
+
+    def answer(request: Received) -> Reply:
+        if request.path.startswith("/oauth/v2/token"):
+            grant = {"access_token": "1000.00aa11bb.22cc33dd", "expires_in": 3600}
+            return Reply.json(200, {**grant, "api_domain": host.url})
+        body = {"code": "TOO_MANY_REQUESTS", "details": {}, "message": "come back later"}
+        return Reply.json(429, body, **{"Retry-After": str(seconds)})
+
+    host = OtherHost(answer)
+    return host
+
+
+def tap_config(host: OtherHost, **overrides: Any) -> dict[str, Any]:
+    """Plugin settings whose accounts server (and so API domain) is `host`."""
+    return {**EMULATOR_CREDENTIALS, "accounts_server": host.url, **overrides}
