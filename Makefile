@@ -64,9 +64,10 @@ dist: $(STAMP)
 	$(BIN)/python -m build --outdir dist .
 	$(BIN)/twine check --strict dist/*
 
-# The quick tiers (pure unit tests and the emulator over HTTP), under a minute: run them often.
+# The quick tiers (pure unit tests, the emulator over HTTP, the target in-process), under a
+# minute: run them often.
 test-fast: $(STAMP)
-	$(BIN)/pytest -p no:cacheprovider -q -m "unit or emulator"
+	$(BIN)/pytest -p no:cacheprovider -q -m "unit or emulator or target"
 
 # Emulator + `meltano run` + a CSV of wanted assignments written back; see docs/demo.md.
 demo: $(STAMP) $(MELTANO_STAMP)

@@ -1,24 +1,38 @@
-"""One target run: buffered records, batches planned and written, results and the summary."""
+"""One target run: buffered records, batches planned and written, results and the summary.
+
+The engine is used from the main thread only (the SDK drains one sink at a time); the calls
+of a batch run on the run's worker threads (`parallel.Workers`), which return outcomes that the
+engine records, once each, before it writes the batch's result lines.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from target_zoho_territories import mirror
-from target_zoho_territories.errors import StopRequest
-from target_zoho_territories.planner import WRITE_VIA, Call, Plan, collapse, plan
-from target_zoho_territories.records import FAILED, NOT_SENT, PLANNED, Result
+from target_zoho_territories import outcomes as oc
+from target_zoho_territories.errors import Interrupted, RunAborted, StopRequest
+from target_zoho_territories.outcomes import Outcome
+from target_zoho_territories.parallel import Report, Workers
+from target_zoho_territories.planner import WRITE_VIA, Plan, collapse, plan
+from target_zoho_territories.records import Result
 from target_zoho_territories.results import ResultsFile, Summary
 from target_zoho_territories.writer import Writer
 from zoho_crm_api.client import ZohoClient
-from zoho_crm_api.errors import ZohoConfigError
+from zoho_crm_api.errors import ZohoAccessError, ZohoConfigError, ZohoStopped
 from zoho_crm_api.settings import ConnectionSettings
 
 MODES = ("apply", "mirror")
+# After SIGTERM/SIGINT, calls in flight get this long to finish (and be reported as they
+# ended) before the client abandons them; the run then ends well within 5 seconds.
+STOP_GRACE_S = 2.0
+UNANSWERED = "no answer: the run stopped on an error while this batch was written"
+
+Batch = list[Result]
 
 
 @dataclass(frozen=True)
@@ -67,9 +81,9 @@ class Engine:
         self.summary = Summary()
         self.stop = StopRequest()
         self.results = ResultsFile(self.options.results_path)
-        self._pending: list[Result] = []
-        self._lock = threading.Lock()
+        self._pending: Batch = []
         self._client: ZohoClient | None = None
+        self._workers: Workers | None = None
         self._warned: set[str] = set()
 
     @property
@@ -85,9 +99,19 @@ class Engine:
         return self._client
 
     @property
-    def writer(self) -> Writer:
-        """Sends write calls."""
-        return Writer(self.client, self.logger, self.settings.max_concurrency, self.stop)
+    def workers(self) -> Workers:
+        """The run's worker threads, `max_concurrency` of them: the one concurrency bound."""
+        if self._workers is None:
+            self._workers = Workers(self.settings.max_concurrency, self.stop)
+        return self._workers
+
+    def request_stop(self, reason: str) -> None:
+        """SIGTERM/SIGINT: start no call; stop the client's calls after STOP_GRACE_S."""
+        self.stop.request(reason)
+        if self._client is not None:
+            timer = threading.Timer(STOP_GRACE_S, self._client.stop, (reason,))
+            timer.daemon = True
+            timer.start()
 
     def ignore(self, stream: str) -> None:
         """Count a record of a stream that is not an assignment stream (one warning each)."""
@@ -102,58 +126,66 @@ class Engine:
 
     def add(self, result: Result) -> None:
         """Buffer one checked record (valid or already rejected)."""
-        with self._lock:
-            self._pending.append(result)
+        self._pending.append(result)
 
     @property
     def pending(self) -> int:
         """Records buffered and not yet answered."""
         return len(self._pending)
 
-    def _take(self) -> list[Result]:
+    def _take(self) -> Batch:
         batch, self._pending = self._pending, []
         return batch
 
     def flush(self) -> None:
         """Apply mode: plan and write the buffered records, then write their results."""
-        if self.mirror:
-            return
-        with self._lock:
-            batch = self._take()
-            if not batch:
-                return
-            self.summary.batches += 1
-            try:
-                changes = collapse(batch)
-                self._execute(plan(changes, self.options.write_via), len(batch))
-            finally:
-                self._report(batch)
+        if not self.mirror:
+            self._write_batch(self._take(), self._apply)
 
     def run_mirror(self) -> None:
         """Mirror mode, at the end of the input: read, diff, write only the difference."""
-        with self._lock:
-            batch = self._take()
-            if not batch:
-                return
-            self.summary.batches += 1
-            extras: list[Result] = []
-            try:
-                changes, extras = mirror.diff(
-                    batch, self.client, self.settings.max_concurrency, self.stop
-                )
-                self._execute(plan(changes, self.options.write_via), len(batch))
-            finally:
-                self._report(batch + extras)
+        self._write_batch(self._take(), self._mirror)
 
     def abandon(self, reason: str) -> None:
-        """Answer every buffered record as not sent (mirror mode with incomplete input)."""
-        with self._lock:
-            batch = self._take()
-            for result in batch:
-                result.decide(FAILED, NOT_SENT, reason)
-            self._report(batch)
+        """Answer every buffered record as not sent (a run that stops early)."""
+        self._record(self._take(), Report(), oc.not_sent(reason))
 
-    def _execute(self, the_plan: Plan, size: int) -> None:
+    def _write_batch(self, batch: Batch, write: Callable[[Batch], tuple[Batch, Report]]) -> None:
+        if not batch:
+            return
+        self.summary.batches += 1
+        try:
+            extras, report = write(batch)
+        except Exception as exc:
+            # A bug, or an error nobody planned for: the batch's records are answered, and the
+            # run stops with one line (the traceback at DEBUG).
+            self._record(batch, Report(), oc.interrupted(UNANSWERED))
+            self.logger.debug("The unexpected error, for a bug report:", exc_info=exc)
+            msg = (
+                f"unexpected error while writing batch {self.summary.batches}: "
+                f"{type(exc).__name__}: {exc}. What to do: re-run with LOGLEVEL=DEBUG for the "
+                "traceback and report it; the results file says what was done (re-running is "
+                "safe)."
+            )
+            raise RunAborted(msg) from exc
+        self._record(batch + extras, report, oc.not_sent(self._not_sent_reason(report)))
+        self._raise_if_stopped(report)
+
+    def _apply(self, batch: Batch) -> tuple[Batch, Report]:
+        changes, superseded = collapse(batch)
+        report = Report(superseded)
+        report.add(self._execute(plan(changes, self.options.write_via), len(batch)))
+        return [], report
+
+    def _mirror(self, batch: Batch) -> tuple[Batch, Report]:
+        difference = mirror.diff(batch, self.client, self.workers)
+        report = difference.report
+        if report.fatal is None:
+            the_plan = plan(difference.changes, self.options.write_via)
+            report.add(self._execute(the_plan, len(batch)))
+        return difference.extras, report
+
+    def _execute(self, the_plan: Plan, size: int) -> Report:
         calls = the_plan.calls
         self.summary.planned_calls += len(calls)
         self.summary.least_calls += the_plan.lower_bound
@@ -167,30 +199,60 @@ class Engine:
             the_plan.lower_bound,
         )
         if self.options.dry_run:
-            for number, call in enumerate(calls, start=1):
-                self._plan_only(call, number, len(calls))
-            return
-        if calls:
-            self.writer.run(calls)
-
-    @staticmethod
-    def _plan_only(call: Call, number: int, total: int) -> None:
-        for change in call.changes:
-            change.result.decide(
-                PLANNED,
-                None,
-                f"dry run: would {change.action} with call {number} of {total}, {call.url_path}",
-                call.endpoint,
+            return Report(
+                [
+                    (
+                        change.result,
+                        oc.planned(change.action, number, len(calls), call.url_path, call.endpoint),
+                    )
+                    for number, call in enumerate(calls, start=1)
+                    for change in call.changes
+                ]
             )
+        if not calls:
+            return Report()
+        return Writer(self.client, self.workers, self.logger).run(calls)
 
-    def _report(self, results: list[Result]) -> None:
+    def _not_sent_reason(self, report: Report) -> str:
+        if report.fatal is not None and not self.stop.is_set():
+            return (
+                "not sent: the run stopped before this call (see the error above); re-running "
+                "is safe"
+            )
+        if self.stop.is_set():
+            return f"not sent: {self.stop.reason} before this call was sent; re-running is safe"
+        return "not sent: the run stopped before this record was written"
+
+    def _raise_if_stopped(self, report: Report) -> None:
+        fatal = report.fatal
+        if self.stop.is_set() and (report.skipped or isinstance(fatal, ZohoStopped)):
+            abandoned = (
+                f"calls still in flight after {STOP_GRACE_S:g} s were abandoned (their records "
+                "failed with INTERRUPTED: they may or may not have been applied), "
+                if isinstance(fatal, ZohoStopped)
+                else "the calls in flight finished, "
+            )
+            msg = (
+                f"{self.stop.reason}: {abandoned}{report.skipped} call(s) were not sent (their "
+                "records failed with NOT_SENT); no STATE was emitted for this batch"
+            )
+            raise Interrupted(msg)
+        if fatal is not None:
+            message = str(fatal)
+            if isinstance(fatal, ZohoAccessError):
+                message += f" Needed: {fatal.what_to_enable}."
+            raise RunAborted(message) from fatal
+
+    def _record(self, results: Batch, report: Report, fill: Outcome) -> None:
+        """Record each outcome once, answer the rest with `fill`, then write the result lines."""
+        for result, answer in report.answers:
+            result.settle(answer)
         for result in results:
-            result.decide(
-                FAILED, NOT_SENT, "not sent: the run stopped before this record was written"
-            )
+            if result.outcome is None:
+                result.settle(fill)
         ordered = sorted(results, key=lambda r: (r.extra, r.line if r.line is not None else 0))
-        self.results.write(ordered)
         self.summary.count(ordered)
+        self.results.write(ordered)
 
     def summary_text(self) -> str:
         """The end-of-run summary."""
@@ -199,7 +261,9 @@ class Engine:
         return self.summary.render(f"target-zoho-territories summary, mode {mode}:", calls)
 
     def close(self) -> None:
-        """Close the results file and the HTTP session."""
+        """Stop the workers, close the results file and the HTTP session."""
+        if self._workers is not None:
+            self._workers.close()
         self.results.close()
         if self._client is not None:
             self._client.close()

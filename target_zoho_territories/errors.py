@@ -20,6 +20,19 @@ class RunAborted(TargetStop):
     """
 
 
+class ResultsUnwritable(RunAborted):
+    """`results_path` could not be written: the run stops, the lost lines go to stderr."""
+
+    def __init__(self, path: str, exc: OSError) -> None:
+        self.path = path
+        super().__init__(
+            f"results_path {path!r} cannot be written ({exc.strerror or exc}): the results it "
+            "could not record are on stderr above ('unrecorded result:' lines), no STATE was "
+            "emitted for them, and nothing more was sent. What to do: free space or point "
+            "results_path at a writable file, then re-run (re-running is safe)."
+        )
+
+
 class Interrupted(RunAborted):
     """SIGTERM or SIGINT arrived while writing: calls in flight finished, later ones not sent."""
 

@@ -16,7 +16,8 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from target_zoho_territories.records import ADD, REMOVE, SUPERSEDED, UNCHANGED, Result
+from target_zoho_territories.outcomes import ADD, REMOVE, superseded
+from target_zoho_territories.records import Answers, Result
 from zoho_crm_api import endpoints
 from zoho_crm_api.endpoints import Endpoint
 
@@ -88,23 +89,22 @@ class Plan:
     lower_bound: int = 0
 
 
-def collapse(results: Iterable[Result]) -> list[Change]:
-    """One change per pair, decided by its last record; earlier ones become `unchanged`."""
+def collapse(results: Iterable[Result]) -> tuple[list[Change], Answers]:
+    """One change per pair, decided by its last record; earlier ones are `superseded`.
+
+    Results that already have an outcome (rejected) are left out.
+    """
     last: dict[Edge, Result] = {}
+    answers: Answers = []
     for result in results:
         if result.outcome is not None:
             continue
         earlier = last.pop(result.pair, None)
         if earlier is not None:
-            where = f"line {result.line}" if result.line is not None else "a later record"
-            earlier.decide(
-                UNCHANGED,
-                SUPERSEDED,
-                f"superseded by the record on {where} (stream {result.stream}, "
-                f"action {result.action}) for the same user and territory",
-            )
+            answers.append((earlier, superseded(result.line, result.stream, result.action)))
         last[result.pair] = result
-    return [Change(*pair, result.action or ADD, result) for pair, result in last.items()]
+    changes = [Change(*pair, result.action or ADD, result) for pair, result in last.items()]
+    return changes, answers
 
 
 def cost(groups: Iterable[Sequence[object]]) -> int:

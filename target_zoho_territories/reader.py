@@ -5,16 +5,22 @@ before it are never written. This reader skips blank lines, counts line numbers 
 file names them), and on a line that is not a Singer message, or a message the target cannot
 process, stops reading and remembers why: the target then writes and reports everything read
 before it, and ends with the line number and a non-zero exit code.
+
+Lines are read as bytes and decoded one by one, so a line that is not UTF-8 stops the run at
+that line (a text stream would fail on the whole chunk around it); a line nested deeper than
+`MAX_NESTING` is refused before it is decoded (a JSON parser would recurse until it fails).
 """
 
 from __future__ import annotations
 
+import re
 import typing as t
 from collections import Counter
 from dataclasses import dataclass
 
 from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.json import deserialize_json
+from typing_extensions import override
 
 from target_zoho_territories.errors import RunAborted
 
@@ -22,6 +28,10 @@ _SHOWN = 120
 # Set on an exception that stopped the reading, with the reason (it names the input line).
 INPUT_STOP = "zoho_input_stop"
 MESSAGE_TYPES = ("RECORD", "SCHEMA", "STATE", "ACTIVATE_VERSION", "BATCH")
+# Arrays and objects nested deeper than this are refused: no Singer message comes close.
+MAX_NESTING = 100
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 class ReadInterrupted(Exception):
@@ -35,6 +45,21 @@ class InputStop:
     line: int
     reason: str
     error: BaseException | None = None
+
+
+def nested_too_deep(line: str, limit: int = MAX_NESTING) -> bool:
+    """True when JSON text nests arrays and objects more than `limit` deep (strings skipped).
+
+    A line with at most `limit` opening brackets cannot, so ordinary lines are never scanned.
+    """
+    if line.count("[") + line.count("{") <= limit:
+        return False
+    depth = 0
+    for bracket in _BRACKET.finditer(_JSON_STRING.sub("", line)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > limit:
+            return True
+    return False
 
 
 def _preview(line: str) -> str:
@@ -67,6 +92,7 @@ class LineReader(SingerReader):
         self.waiting = False
         self.blank_lines = 0
 
+    @override
     def process_lines(
         self,
         file_input: t.IO[str] | None,
@@ -74,15 +100,20 @@ class LineReader(SingerReader):
     ) -> t.Counter[str]:
         """Read messages until the end of the input, a bad line, or a signal."""
         stats: Counter[str] = Counter()
-        lines = iter(file_input or self.default_input)
+        source = file_input or self.default_input
+        # Bytes where the stream has them (stdin, files), decoded line by line.
+        lines: t.Iterator[str | bytes] = iter(getattr(source, "buffer", source))
         while self.interrupted is None:
             try:
                 self.waiting = True
-                line = next(lines, None)
+                raw = next(lines, None)
                 self.waiting = False
             except ReadInterrupted:
                 self.waiting = False
                 break
+            if raw is None:
+                break
+            line = self._text(raw)
             if line is None:
                 break
             self.line_number += 1
@@ -110,26 +141,53 @@ class LineReader(SingerReader):
             stats[message["type"]] += 1
         return stats
 
+    def _text(self, raw: str | bytes) -> str | None:
+        """The line as text, or None (the line stops the run) when it is not UTF-8."""
+        if isinstance(raw, str):
+            return raw
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            number = self.line_number + 1
+            self.line_number = number
+            shown = repr(raw[:_SHOWN].strip())
+            self.stop = InputStop(
+                number,
+                f"input line {number} is not UTF-8 text (byte {raw[exc.start]:#04x} at position "
+                f"{exc.start}): {shown}; reading stopped there",
+            )
+            return None
+
     def _message(self, line: str) -> dict[str, t.Any] | None:
         """The parsed message, or None after recording why the line stops the run."""
         number = self.line_number
-        try:
-            message = deserialize_json(line)
-        except ValueError as exc:
-            problem = f"is not JSON ({exc})"
+        message: t.Any = None
+        problem: str | None
+        if nested_too_deep(line):
+            problem = f"is nested deeper than {MAX_NESTING} levels (arrays or objects)"
         else:
-            if not isinstance(message, dict):
-                problem = "is not a JSON object"
-            elif "type" not in message:
-                problem = "has no 'type'"
-            elif message["type"] not in MESSAGE_TYPES:
-                problem = f"has an unknown message type {str(message['type'])[:40]!r}"
+            try:
+                message = deserialize_json(line)
+            except RecursionError:
+                problem = "is nested too deep to decode"
+            except ValueError as exc:
+                problem = f"is not JSON ({exc})"
             else:
-                shape = _shape_problem(message)
-                if shape is None:
-                    return message
-                problem = shape
+                problem = _message_problem(message)
+        if problem is None:
+            return t.cast("dict[str, t.Any]", message)
         self.stop = InputStop(
             number, f"input line {number} {problem}: {_preview(line)!r}; reading stopped there"
         )
         return None
+
+
+def _message_problem(message: t.Any) -> str | None:
+    """What makes a decoded line not a Singer message the target can take, or None."""
+    if not isinstance(message, dict):
+        return "is not a JSON object"
+    if "type" not in message:
+        return "has no 'type'"
+    if message["type"] not in MESSAGE_TYPES:
+        return f"has an unknown message type {str(message['type'])[:40]!r}"
+    return _shape_problem(message)

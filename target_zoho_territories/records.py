@@ -14,29 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from target_zoho_territories.outcomes import ACTIONS, ADD, REMOVE, Outcome, blank, rejected
 from zoho_crm_api.values import MAX_ID_DIGITS
-
-ADD = "add"
-REMOVE = "remove"
-ACTIONS = (ADD, REMOVE)
-
-# Outcomes, exactly these words.
-ADDED = "added"
-REMOVED = "removed"
-UNCHANGED = "unchanged"
-PLANNED = "planned"
-REJECTED = "rejected"
-FAILED = "failed"
-OUTCOMES = (ADDED, REMOVED, UNCHANGED, PLANNED, REJECTED, FAILED)
-
-# Our own codes, for outcomes that Zoho did not decide.
-INVALID_INPUT = "INVALID_INPUT"
-SUPERSEDED = "SUPERSEDED"
-IN_PLACE = "IN_PLACE"
-KEPT = "KEPT"
-NOT_SENT = "NOT_SENT"
-MIRROR_SKIPPED = "MIRROR_SKIPPED"
-BLANK_ROW = "BLANK_ROW"
 
 _DIGITS = re.compile(r"[0-9]+")
 _SHOWN = 40
@@ -80,7 +59,7 @@ def shown(value: Any) -> str:
     return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
-@dataclass
+@dataclass(eq=False)
 class Result:
     """One line of the results file: an input record (or a mirror removal) and its outcome."""
 
@@ -96,22 +75,15 @@ class Result:
     endpoint: str | None = None
     extra: bool = field(default=False, repr=False)
 
-    def decide(
-        self, outcome: str, code: str | None, message: str | None, endpoint: str | None = None
-    ) -> None:
-        """Set the outcome (the first decision wins; later ones are ignored)."""
+    def settle(self, answer: Outcome) -> None:
+        """Record the outcome: once, by whoever decided it (a second answer is a bug)."""
         if self.outcome is not None:
-            return
-        self.outcome = outcome
-        self.code = code
-        self.message = message
-        if endpoint is not None:
-            self.endpoint = endpoint
-
-    def revise(self, outcome: str, message: str) -> None:
-        """Replace a decided outcome after a check read (the code stays Zoho's)."""
-        self.outcome = outcome
-        self.message = message
+            msg = f"line {self.line}: an outcome was recorded twice ({self.outcome}, then {answer})"
+            raise RuntimeError(msg)
+        self.outcome = answer.outcome
+        self.code = answer.code
+        self.message = answer.message
+        self.endpoint = answer.endpoint
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -134,6 +106,10 @@ class Result:
             "endpoint": self.endpoint,
             "record": self.record,
         }
+
+
+# Outcomes decided for results, for the engine to record.
+Answers = list[tuple[Result, Outcome]]
 
 
 def _check_id(record: Mapping[str, Any], key: str) -> str | None:
@@ -193,9 +169,7 @@ def read_assignment(stream: str, line: int | None, record: dict[str, Any]) -> Re
     """
     result = Result(stream=stream, line=line, record=record)
     if _is_blank(record):
-        result.decide(
-            UNCHANGED, BLANK_ROW, "a blank record (no user_id, no territory_id): nothing to do"
-        )
+        result.settle(blank())
         return result
     user = record.get("user_id")
     territory = record.get("territory_id")
@@ -213,5 +187,5 @@ def read_assignment(stream: str, line: int | None, record: dict[str, Any]) -> Re
         if problem
     ]
     if problems:
-        result.decide(REJECTED, INVALID_INPUT, "; ".join(problems))
+        result.settle(rejected("; ".join(problems)))
     return result

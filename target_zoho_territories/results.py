@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
 from collections.abc import Iterable
@@ -9,17 +10,25 @@ from typing import IO
 
 from singer_sdk.singerlib.json import serialize_json
 
-from target_zoho_territories.records import FAILED, KEPT, OUTCOMES, REJECTED, Result
+from target_zoho_territories.errors import ResultsUnwritable
+from target_zoho_territories.outcomes import FAILED, KEPT, OUTCOMES, REJECTED
+from target_zoho_territories.records import Result
 from zoho_crm_api.errors import ZohoConfigError
 
 
 class ResultsFile:
-    """Appends result lines to `results_path` (truncated at start); a no-op without a path."""
+    """Appends result lines to `results_path` (truncated at start); a no-op without a path.
+
+    When the file cannot be written (a full disk, an I/O error), the lines it could not take
+    are kept in `unrecorded` (the target prints them on stderr) and ResultsUnwritable is
+    raised once: what was applied is always said somewhere.
+    """
 
     def __init__(self, path: str | None) -> None:
         self.path = path
         self._lock = threading.Lock()
         self._file: IO[str] | None = None
+        self.unrecorded: list[Result] = []
         if path:
             try:
                 self._file = open(path, "w", encoding="utf-8")  # noqa: SIM115
@@ -31,20 +40,39 @@ class ResultsFile:
                 )
                 raise ZohoConfigError(msg) from None
 
-    def write(self, results: Iterable[Result]) -> None:
+    def write(self, results: list[Result]) -> None:
         """Write lines and flush them to the OS, so a crash later cannot lose them."""
+        if self.unrecorded:  # the file already failed: keep them for stderr
+            self.unrecorded.extend(results)
+            return
         if self._file is None:
             return
         text = "".join(serialize_json(result.to_json()) + "\n" for result in results)
         with self._lock:
-            self._file.write(text)
-            self._file.flush()
+            try:
+                self._file.write(text)
+                self._file.flush()
+            except OSError as exc:
+                self.unrecorded.extend(results)
+                self._discard()
+                raise ResultsUnwritable(str(self.path), exc) from None
+
+    def unrecorded_lines(self) -> str:
+        """The lines the file could not take, one `unrecorded result: {...}` line each."""
+        return "".join(
+            f"unrecorded result: {serialize_json(result.to_json())}\n" for result in self.unrecorded
+        )
+
+    def _discard(self) -> None:
+        """Close a file that cannot be written, dropping what it still buffers."""
+        file, self._file = self._file, None
+        with contextlib.suppress(OSError):
+            if file is not None:
+                file.close()
 
     def close(self) -> None:
         """Close the file."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self._discard()
 
 
 class Summary:

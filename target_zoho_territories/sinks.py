@@ -11,6 +11,7 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk.sinks import BatchSink
+from typing_extensions import override
 
 from target_zoho_territories.records import is_assignment_schema, read_assignment
 
@@ -40,24 +41,31 @@ class AssignmentSink(BatchSink):
         self.is_assignment = is_assignment_schema(schema)
         super().__init__(target, stream_name, schema, key_properties)
 
+    @override
     def _remove_sdc_metadata_from_record(self, record: dict) -> None:
         """Keep `_sdc_deleted_at` on assignment records: it means remove."""
+        # SDK internal, listed in tests/unit/test_sdk_contract.py.
         kept = record.get(_SDC_KEEP) if self.is_assignment else None
         super()._remove_sdc_metadata_from_record(record)
         if kept is not None:
             record[_SDC_KEEP] = kept
 
+    @override
     def _validate_and_parse(self, record: dict) -> dict:
         """Assignment records are checked by the record contract, and kept as received."""
+        # SDK internal, listed in tests/unit/test_sdk_contract.py.
         if self.is_assignment:
             return record
         return super()._validate_and_parse(record)
 
+    @override
     def _singer_validate_message(self, record: dict) -> None:
         """A missing key field is a rejection with a reason, not a crash."""
+        # SDK internal, listed in tests/unit/test_sdk_contract.py.
         if not self.is_assignment:
             super()._singer_validate_message(record)
 
+    @override
     def process_record(self, record: dict, context: dict) -> None:
         """Check one record and add it to the batch."""
         if not self.is_assignment:
@@ -67,12 +75,14 @@ class AssignmentSink(BatchSink):
         self.engine.add(read_assignment(self.stream_name, line, record))
 
     @property
+    @override
     def is_full(self) -> bool:
         """The run's batch (all assignment streams together) has `batch_size_rows` records."""
         return (
             self.is_assignment and not self.engine.mirror and self.engine.pending >= self.max_size
         )
 
+    @override
     def process_batch(self, context: dict) -> None:
         """Write the batch; then STATE may follow, as every record read has its answer."""
         if not self.is_assignment:

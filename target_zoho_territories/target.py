@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
 import signal
 import sys
 import typing as t
 
+import click
 from singer_sdk import Target
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from typing_extensions import override
 
 from target_zoho_territories.engine import MODES, Engine
 from target_zoho_territories.errors import (
@@ -23,6 +28,8 @@ from target_zoho_territories.sinks import AssignmentSink
 from zoho_crm_api.errors import ZohoConfigError
 from zoho_crm_singer.plugin import (
     CONNECTION_PROPERTIES,
+    EXIT_FAILURES,
+    EXIT_STOPPED,
     SecretSafeConfig,
     check_unknown_settings,
     user_agent,
@@ -136,18 +143,22 @@ class TargetZohoTerritories(SecretSafeConfig, Target):
         """The input line number of the message being processed."""
         return self.reader.line_number
 
+    @override
     def _handle_max_record_age(self) -> None:
         """Mirror mode needs the whole input at once: no time-based drains."""
+        # SDK internal, listed in tests/unit/test_sdk_contract.py.
         if not self.engine.mirror:
             super()._handle_max_record_age()
 
+    @override
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         """Stop: calls in flight finish, no new call starts, what is done is reported."""
+        # SDK internal (the handler PluginBase installs), in tests/unit/test_sdk_contract.py.
         name = signal.Signals(signum).name
         self.logger.warning(
             "Received %s: finishing the calls in flight, sending nothing more.", name
         )
-        self.engine.stop.request(f"interrupted by {name}")
+        self.engine.request_stop(f"interrupted by {name}")
         self.reader.interrupted = name
         if self.reader.waiting:
             raise ReadInterrupted
@@ -156,20 +167,26 @@ class TargetZohoTerritories(SecretSafeConfig, Target):
 
     def checkpoint(self) -> None:
         """Emit the latest STATE: called when every record read so far has its answer."""
+        # `_latest_state` is an SDK internal, listed in tests/unit/test_sdk_contract.py.
         if self._latest_state:
             self._safe_state = copy.deepcopy(self._latest_state)
             self._write_state_message(copy.deepcopy(self._latest_state))
 
+    @override
     def _process_state_message(self, message_dict: dict) -> None:
         """Remember a STATE; emit it at once when no record before it waits for an answer.
 
         (Apply mode: mirror mode answers its records only at the end of the input.)
         """
+        # SDK internal, listed in tests/unit/test_sdk_contract.py.
         super()._process_state_message(message_dict)
         if self.engine.pending == 0 and self._latest_state is not None and not self.engine.mirror:
             self.checkpoint()
 
+    @override
     def _write_state_message(self, state: dict) -> None:
+        """Write a STATE message, never the same one twice in a row."""
+        # SDK internal, listed in tests/unit/test_sdk_contract.py.
         if state == self._state_written:
             return
         super()._write_state_message(state)
@@ -177,6 +194,7 @@ class TargetZohoTerritories(SecretSafeConfig, Target):
 
     # End of input
 
+    @override
     def process_endofpipe(self) -> None:
         """Write what is left, emit STATE, print the summary, and decide the exit."""
         stop = self.reader.stop
@@ -234,9 +252,11 @@ class TargetZohoTerritories(SecretSafeConfig, Target):
             return
         self._finished = True
         self.engine.close()
+        sys.stderr.write(self.engine.results.unrecorded_lines())
         sys.stderr.write(self.engine.summary_text() + "\n")
         sys.stderr.flush()
 
+    @override
     @classmethod
     def invoke(  # type: ignore[override]
         cls,
@@ -246,23 +266,50 @@ class TargetZohoTerritories(SecretSafeConfig, Target):
         config: t.Any = None,
         file_input: t.IO[str] | None = None,
     ) -> None:
-        """Run the target; turn a config error or a stopped run into a one-line reason."""
+        """Run the target; any way it ends early is one line on stderr and an exit code.
+
+        The traceback of an unexpected error is logged at DEBUG only.
+        """
         try:
             super().invoke(
                 about=about, about_format=about_format, config=config, file_input=file_input
             )
+        except (ConfigValidationError, click.exceptions.Exit, click.ClickException):
+            raise  # the SDK's command reports these itself, in one line each
         except ZohoConfigError as exc:
-            cls.logger.error("Config error: %s", exc)  # noqa: TRY400
-            sys.exit(1)
+            code, line = EXIT_FAILURES, f"Config error: {exc}"
         except TargetStop as exc:
-            cls.logger.error("target-zoho-territories: %s", exc)  # noqa: TRY400
-            sys.exit(exc.exit_code)
+            code, line = exc.exit_code, f"target-zoho-territories: {exc}"
         except Exception as exc:
             # A message the SDK refused (a RECORD before its SCHEMA, a missing key, a BATCH file
             # that cannot be read): the reader stopped there and everything before it was
             # written; one line with the input line number instead of a traceback.
             reason = getattr(exc, INPUT_STOP, None)
-            if reason is None:
-                raise
-            cls.logger.error("target-zoho-territories: %s; reading stopped there", reason)  # noqa: TRY400
-            sys.exit(InputStopped.exit_code)
+            code = EXIT_STOPPED
+            if reason is not None:
+                line = f"target-zoho-territories: {reason}; reading stopped there"
+            else:
+                cls.logger.debug("The unexpected error, for a bug report:", exc_info=exc)
+                line = (
+                    f"target-zoho-territories: unexpected error: {type(exc).__name__}: {exc}. "
+                    "What to do: re-run with LOGLEVEL=DEBUG for the traceback and report it; "
+                    "the results file and the summary above say what was done (re-running is "
+                    "safe)."
+                )
+        else:
+            return
+        _quiet_stdout()
+        cls.logger.error("%s", line)
+        sys.exit(code)
+
+
+def _quiet_stdout() -> None:
+    """Stdout that cannot take what is buffered (a closed pipe, a full disk) goes to devnull.
+
+    Otherwise the interpreter reports the failed flush at exit, after the one-line reason.
+    """
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

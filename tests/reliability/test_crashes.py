@@ -21,18 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.support.env import clean_env
 from tests.support.org import GENERATED, Org
 from tests.support.target_run import (
     SCHEMA,
     TARGET,
+    TargetProcess,
     check_target_run,
     record,
     run_target,
+    start_target,
     state,
     to_lines,
+    wait_until,
     write_config,
 )
 
@@ -91,71 +92,21 @@ def singer_input(changes: list[Change]) -> tuple[list[dict[str, Any]], dict[int,
     return messages, by_line
 
 
-def read_results_tolerant(path: Path) -> list[dict[str, Any]]:
-    """Result lines of a killed run: each complete line parses; only the last may be cut."""
-    if not path.exists():
-        return []
-    text = path.read_text()
-    lines = text.split("\n")
-    complete, tail = lines[:-1], lines[-1]
-    if tail:  # a line cut by the kill
-        with pytest.raises(ValueError):
-            json.loads(tail)
-    return [json.loads(line) for line in complete if line]
-
-
-@dataclass
-class Run:
-    """A target process fed from a file, its output in files."""
-
-    proc: subprocess.Popen[bytes]
-    config: dict[str, Any]
-    out: Path
-    err: Path
-
-    def states(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.out.read_text().splitlines() if line.strip()]
-
-    def results(self) -> list[dict[str, Any]]:
-        return read_results_tolerant(Path(self.config["results_path"]))
-
-    def check_secrets(self) -> None:
-        check_target_run(self.config, self.out.read_text(), self.err.read_text())
-
-
-def start(org: Org, messages: list[dict[str, Any]], tmp_path: Path, name: str, **cfg: Any) -> Run:
-    config = org.config(results_path=str(tmp_path / f"{name}.jsonl"), **cfg)
-    source = tmp_path / f"{name}.singer"
-    source.write_text(to_lines(messages))
-    out, err = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
-    with source.open("rb") as stdin, out.open("wb") as stdout, err.open("wb") as stderr:
-        proc = subprocess.Popen(
-            [TARGET, "--config", str(write_config(config, tmp_path))],
-            stdin=stdin,
-            stdout=stdout,
-            stderr=stderr,
-            env=clean_env(),
-        )
-    return Run(proc, config, out, err)
+def start(
+    org: Org, messages: list[dict[str, Any]], tmp_path: Path, name: str, **cfg: Any
+) -> TargetProcess:
+    return start_target(org.config(**cfg), messages, tmp_path, name)
 
 
 def wait_for(predicate: Callable[[], bool], proc: subprocess.Popen[bytes]) -> bool:
-    """Poll until `predicate` holds (True) or the process has exited (False)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        if proc.poll() is not None:
-            return predicate()
-        time.sleep(0.005)
-    pytest.fail("the target neither progressed nor exited within 120 s")
+    return wait_until(predicate, proc, "the point of the test")
 
 
 def total_writes(org: Org) -> int:
     return sum(org.writes().values())
 
 
-def confirmed_by_states(run: Run, by_line: dict[int, Change]) -> set[int]:
+def confirmed_by_states(run: TargetProcess, by_line: dict[int, Change]) -> set[int]:
     """Indexes of records that the run's emitted STATEs cover; each must have a final answer."""
     answered = {r["line"]: r for r in run.results()}
     states = run.states()

@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 
-from tests.support.org import GENERATED, Org, Pair
+from tests.support.change_sets import mirror_records, mixed_changes
+from tests.support.org import GENERATED, Org
 from tests.support.tap_run import TapRun, discover, run_tap, select
 from tests.support.target_run import SCHEMA, record, run_target, state
+from tests.support.zoho_model import ZohoRules, check_results
 from zoho_crm_emulator.process import EmulatorProcess
 
 ALL_FAULTS = ["500", "429", "drop", "revoke"]
@@ -90,67 +92,12 @@ def test_tap_under_15_percent_faults_emits_exactly_the_clean_records(
 ORG_ARGS = (*GENERATED, "--seed", "13")
 
 
-def expected(org: Org, changes: list[tuple[str, str, str]]) -> tuple[set[Pair], dict[int, str]]:
-    """The org after the changes under Zoho's rules, and each change's outcome (one batch).
-
-    Zoho refuses: adding an inactive user, any change of the token's own user, removing a
-    territory's manager from it, removing the organisation territory. A refused change whose
-    pair is already as wanted is `unchanged`; the last change of a pair decides, earlier ones
-    are `unchanged` (superseded).
-    """
-    held = org.assignments()
-    inactive = set(org.users_with("inactive"))
-    managers = {(org.manager_of(t), t) for t in org.territories()}
-    last = {(u, t): n for n, (u, t, _) in enumerate(changes)}
-    outcomes: dict[int, str] = {}
-    after = set(held)
-    for n, (user, territory, action) in enumerate(changes):
-        pair = (user, territory)
-        if last[pair] != n:
-            outcomes[n] = "unchanged"
-            continue
-        there = pair in held
-        if action == "add":
-            allowed = user not in inactive and user != org.me
-            outcomes[n] = "unchanged" if there else ("added" if allowed else "failed")
-            if allowed:
-                after.add(pair)
-        else:
-            allowed = user != org.me and territory != org.root and pair not in managers
-            outcomes[n] = (
-                "removed" if there and allowed else ("unchanged" if not there else "failed")
-            )
-            if allowed:
-                after.discard(pair)
-    return after, outcomes
-
-
-def mixed_changes(org: Org) -> list[tuple[str, str, str]]:
-    """Adds and removes over many users and territories, with duplicates and refusals."""
-    held = org.assignments()
-    territories = org.territories()
-    users = org.active_users()
-    changes: list[tuple[str, str, str]] = []
-    for n, territory in enumerate(territories[:12]):
-        for user in users[n * 7 : n * 7 + 12]:
-            if (user, territory) not in held:
-                changes.append((user, territory, "add"))
-    removable = sorted(held - set(org.managed()))
-    changes += [(u, t, "remove") for u, t in removable if t != org.root and u != org.me][:40]
-    changes += [(u, t, "remove") for u, t in org.managed()[:4]]  # refused: managers
-    changes += [(u, territories[0], "add") for u in org.users_with("inactive")[:3]]  # refused
-    changes += [(org.me, territories[1], "add"), (org.me, territories[2], "remove")]
-    changes += changes[:10]  # duplicates, later in the input
-    changes += [(u, t, "remove") for u, t, a in changes[10:15] if a == "add"]  # add, then remove
-    return changes
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 def test_target_under_10_percent_faults_leaves_the_org_as_wanted(
     org: Org, tmp_path, seed: int
 ) -> None:
     changes = mixed_changes(org)
-    wanted, outcomes = expected(org, changes)
+    wanted, outcomes = ZohoRules.of(org).apply(org.assignments(), changes)
     messages = [SCHEMA, *(record(u, t, a) for u, t, a in changes), state({"all": True})]
     org.emulator.config(fault_rate=0.10, faults=ALL_FAULTS, fault_seed=seed)
     try:
@@ -162,6 +109,7 @@ def test_target_under_10_percent_faults_leaves_the_org_as_wanted(
     assert run.returncode == 0, run.stderr[-3000:]
     assert sum(stats["faults_injected"].values()) > 0
     assert org.assignments() == wanted
+    check_results(run.results, org.assignments(), run.returncode, allow_failures=True)
     # Every record reported exactly once, with the outcome the org's rules give it.
     lines = [r["line"] for r in run.results]
     assert sorted(lines) == list(range(2, len(changes) + 2))
@@ -176,14 +124,9 @@ def test_target_under_10_percent_faults_leaves_the_org_as_wanted(
 
 
 def test_mirror_under_10_percent_faults(org: Org, tmp_path) -> None:
-    territories = org.territories()
-    users = org.active_users()[20:32]
-    held = org.assignments()
-    managed = set(org.managed())
-    wanted_sets = {user: set(territories[n % 9 : n % 9 + 3]) for n, user in enumerate(users)}
-    messages: list[dict[str, Any]] = [SCHEMA]
-    for user, wanted in wanted_sets.items():
-        messages += [record(user, t) for t in sorted(wanted)]
+    wanted = mirror_records(org)
+    after = ZohoRules.of(org).mirror(org.assignments(), wanted)
+    messages = [SCHEMA, *(record(u, t, a) for u, t, a in wanted)]
     org.emulator.config(fault_rate=0.10, faults=ALL_FAULTS, fault_seed=4)
     try:
         run = run_target(org.config(mode="mirror"), messages, tmp_path)
@@ -191,12 +134,8 @@ def test_mirror_under_10_percent_faults(org: Org, tmp_path) -> None:
         org.emulator.config(fault_rate=0)
 
     assert run.returncode == 0, run.stderr[-3000:]
-    after = org.assignments()
-    for user, wanted in wanted_sets.items():
-        kept = {t for u, t in held if u == user and ((u, t) in managed or t == org.root)}
-        assert {t for u, t in after if u == user} == wanted | kept
-    others = {(u, t) for u, t in held if u not in wanted_sets}
-    assert {(u, t) for u, t in after if u not in wanted_sets} == others
+    assert org.assignments() == after
+    check_results(run.results, after, run.returncode)
     assert Counter(r["line"] for r in run.results if r["record"] is not None) == Counter(
         range(2, len(messages) + 1)
     )

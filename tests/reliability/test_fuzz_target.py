@@ -1,10 +1,11 @@
-"""A fuzz pass: random assignment streams through the real target end where a model says.
+"""A fuzz pass: random assignment streams through the target end where the model says.
 
 Hypothesis draws streams of adds and removes (duplicates, any order, invalid records, STATE
 messages anywhere), a batch size and a grouping (`write_via`). Each stream goes through the
-real console script into one emulator (reset between examples), and must end with:
+target (invoked in-process) into one emulator (reset between examples), and must end with:
 
-- the org equal to a small in-memory model of the same operations under Zoho's rules;
+- the org equal to the model of Zoho's rules (tests/support/zoho_model.py) after the same
+  records, and no result contradicting the org;
 - one result line per record, with the outcome the model gives it;
 - the last STATE of the input emitted, and every STATE only after the records before it.
 
@@ -14,9 +15,6 @@ organisation territory, territory managers, and well-formed ids that Zoho does n
 
 from __future__ import annotations
 
-import json
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,20 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.env import clean_env
 from tests.support.org import Org
-from tests.support.target_run import (
-    SCHEMA,
-    TARGET,
-    check_target_run,
-    read_results,
-    record,
-    state,
-    to_lines,
-    write_config,
-)
+from tests.support.target_run import SCHEMA, record, run_target_in_process, state
+from tests.support.zoho_model import Wanted, ZohoRules, check_results
 
-Pair = tuple[str, str]
 # Well-formed ids that Zoho does not know: always `failed`, whichever way a call is grouped.
 UNKNOWN_USER = "1234567890123456789"
 UNKNOWN_TERRITORY = "9876543210987654321"
@@ -57,12 +45,8 @@ class Pool:
 
     users: list[str]
     territories: list[str]
-    known: frozenset[str]
-    me: str
-    root: str
-    active: frozenset[str]
-    managers: frozenset[Pair]
-    start: frozenset[Pair]
+    rules: ZohoRules
+    start: frozenset[tuple[str, str]]
 
 
 # 3 inactive users (holding territories), 1 deleted user.
@@ -73,63 +57,24 @@ ORG_ARGS = ("--territories", "8", "--users", "40", "--groups", "2", "--seed", "1
 def pool(module_org: Org) -> Pool:
     org = module_org
     territories = [org.root, *org.territories()[:4]]
-    managers = {(org.manager_of(t), t) for t in territories if org.manager_of(t)}
-    plain = [u for u in org.active_users() if u not in {m for m, _ in managers}][:3]
+    managers = {m for t in territories if (m := org.manager_of(t))}
+    plain = [u for u in org.active_users() if u not in managers][:3]
     users = sorted(
-        {org.me, *org.users_with("inactive"), *org.users_with("deleted")}
-        | {m for m, _ in managers}
-        | set(plain)
+        {org.me, *org.users_with("inactive"), *org.users_with("deleted")} | managers | set(plain)
     )
     statuses = {u["id"]: u["status"] for u in org.start["users"]}
     assert {statuses[u] for u in users} == {"active", "inactive", "deleted"}
     return Pool(
         users=[*users, UNKNOWN_USER],
         territories=[*territories, UNKNOWN_TERRITORY],
-        known=frozenset(users) | frozenset(territories),
-        me=org.me,
-        root=org.root,
-        active=frozenset(u for u in users if statuses[u] == "active"),
-        managers=frozenset(managers),
+        rules=ZohoRules.of(org),
         start=frozenset(org.assignments()),
     )
 
 
-def apply_model(
-    pool: Pool, held: set[Pair], items: list[dict[str, Any]], batch_size: int
-) -> tuple[set[Pair], list[str]]:
-    """The org after the records, batch by batch, and each record's outcome."""
-    outcomes: list[str] = []
-    for start in range(0, len(items), batch_size):
-        batch = items[start : start + batch_size]
-        last = {}
-        for n, item in enumerate(batch):
-            if "pair" in item:
-                last[item["pair"]] = n
-        before = set(held)
-        for n, item in enumerate(batch):
-            if "pair" not in item:
-                outcomes.append("rejected")
-                continue
-            pair = item["pair"]
-            user, territory = pair
-            if last[pair] != n:
-                outcomes.append("unchanged")  # superseded by a later record in the batch
-                continue
-            there = pair in before
-            if not {user, territory} <= pool.known:
-                outcomes.append("failed")
-                continue
-            if item["action"] == "add":
-                allowed = user in pool.active and user != pool.me
-                outcomes.append("unchanged" if there else ("added" if allowed else "failed"))
-                if allowed:
-                    held.add(pair)
-            else:
-                allowed = user != pool.me and territory != pool.root and pair not in pool.managers
-                outcomes.append(("removed" if allowed else "failed") if there else "unchanged")
-                if allowed:
-                    held.discard(pair)
-    return held, outcomes
+def wanted(item: dict[str, Any]) -> Wanted:
+    """The record as the model sees it."""
+    return None if "invalid" in item else (*item["pair"], item["action"])
 
 
 def operations(pool: Pool) -> st.SearchStrategy[list[dict[str, Any]]]:
@@ -166,7 +111,7 @@ def message(item: dict[str, Any]) -> dict[str, Any]:
 
 
 @settings(
-    max_examples=30,
+    max_examples=100,
     deadline=None,
     derandomize=True,
     database=None,
@@ -174,7 +119,7 @@ def message(item: dict[str, Any]) -> dict[str, Any]:
 )
 @given(data=st.data())
 def test_random_streams_end_as_the_model_says(
-    module_org: Org, pool: Pool, data: st.DataObject
+    module_org: Org, pool: Pool, tmp_path: Path, data: st.DataObject
 ) -> None:
     items = data.draw(operations(pool), label="records")
     batch_size = data.draw(st.integers(min_value=1, max_value=15), label="batch_size_rows")
@@ -182,45 +127,29 @@ def test_random_streams_end_as_the_model_says(
     module_org.reset()
     messages: list[dict[str, Any]] = [SCHEMA]
     lines: list[int] = []  # input line of each record
-    state_after: dict[int, int] = {}  # STATE number -> records before it
     for number, item in enumerate(items):
         messages.append(message(item))
         lines.append(len(messages))
         if item["state_after"] or number == len(items) - 1:
             messages.append(state({"seen": number + 1}))
-            state_after[number + 1] = number + 1
-    wanted, outcomes = apply_model(pool, set(pool.start), items, batch_size)
+    records = [wanted(item) for item in items]
+    after, outcomes = pool.rules.apply(set(pool.start), records, batch_size)
+    config = module_org.config(batch_size_rows=batch_size, write_via=write_via, allow_failures=True)
 
-    with tempfile.TemporaryDirectory() as directory:
-        config = module_org.config(
-            results_path=str(Path(directory) / "results.jsonl"),
-            batch_size_rows=batch_size,
-            write_via=write_via,
-            allow_failures=True,
-        )
-        done = subprocess.run(
-            [TARGET, "--config", str(write_config(config, Path(directory)))],
-            input=to_lines(messages),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=clean_env(),
-            check=False,
-        )
-        check_target_run(config, done.stdout, done.stderr)
-        results = read_results(config)
+    run = run_target_in_process(config, messages, tmp_path)
 
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert module_org.assignments() == wanted
-    assert [r["line"] for r in sorted(results, key=lambda r: r["line"])] == lines
-    by_line = {r["line"]: r for r in results}
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert module_org.assignments() == after
+    check_results(run.results, after, run.returncode, allow_failures=True)
+    assert [r["line"] for r in sorted(run.results, key=lambda r: r["line"])] == lines
+    by_line = run.by_line()
     got = [by_line[line]["outcome"] for line in lines]
     assert got == outcomes, [
         (n, items[n], got[n], outcomes[n], by_line[lines[n]]["message"])
         for n in range(len(items))
         if got[n] != outcomes[n]
     ]
-    states = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    states = run.states
     assert states, "the last STATE is emitted"
     assert states[-1] == {"seen": len(items)}
     assert [s["seen"] for s in states] == sorted({s["seen"] for s in states})

@@ -101,8 +101,8 @@ def assert_no_secrets(
 
 
 def read_text(path: str | Path | None) -> str:
-    """A file's text, or '' when there is no such file."""
-    if not path:
+    """A regular file's text, or '' when there is no such file (or it is /dev/full)."""
+    if not path or not Path(path).is_file():
         return ""
     try:
         return Path(path).read_text(encoding="utf-8", errors="replace")

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from tests.support.org import Org
-from tests.support.target_run import SCHEMA, assert_no_secrets, record, records, run_target, state
+from tests.support.target_run import (
+    SCHEMA,
+    assert_no_secrets,
+    record,
+    records,
+    run_target_in_process,
+    state,
+)
 
 
 def test_all_users_added_to_one_territory_take_3_calls(org: Org, tmp_path) -> None:
@@ -15,7 +22,7 @@ def test_all_users_added_to_one_territory_take_3_calls(org: Org, tmp_path) -> No
     already = sum(p in before for p in pairs)
     assert already > 0
 
-    run = run_target(org.config(), [SCHEMA, *records(pairs)], tmp_path)
+    run = run_target_in_process(org.config(), [SCHEMA, *records(pairs)], tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert org.assignments() == before | set(pairs)
@@ -33,7 +40,7 @@ def test_one_user_added_to_many_territories_groups_by_user(org: Org, tmp_path) -
     territories = [t for t in org.territories() if (user, t) not in org.assignments()]
     pairs = [(user, t) for t in territories]
 
-    run = run_target(org.config(), [SCHEMA, *records(pairs)], tmp_path)
+    run = run_target_in_process(org.config(), [SCHEMA, *records(pairs)], tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert set(pairs) <= org.assignments()
@@ -50,7 +57,7 @@ def test_removes_group_by_territory_and_by_user(org: Org, tmp_path) -> None:
     in_territory = [(u, t) for u, t in held if t == territory]
     assert len(in_territory) >= 3
 
-    run = run_target(org.config(), [SCHEMA, *records(in_territory, "remove")], tmp_path)
+    run = run_target_in_process(org.config(), [SCHEMA, *records(in_territory, "remove")], tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert not set(in_territory) & org.assignments()
@@ -70,7 +77,7 @@ def test_mixed_batch_adds_and_removes_in_one_run(org: Org, tmp_path) -> None:
     ][:40]
     messages = [SCHEMA, *records(adds), *records(removable, "REMOVE")]
 
-    run = run_target(org.config(), messages, tmp_path)
+    run = run_target_in_process(org.config(), messages, tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert org.assignments() == (held | set(adds)) - set(removable)
@@ -94,7 +101,7 @@ def test_mixed_cover_beats_both_single_groupings(org: Org, tmp_path) -> None:
     pairs += [(u, star_territory) for u in users[1:21]]
     pairs = [p for p in pairs if p not in held]
 
-    run = run_target(org.config(), [SCHEMA, *records(pairs)], tmp_path)
+    run = run_target_in_process(org.config(), [SCHEMA, *records(pairs)], tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert set(pairs) <= org.assignments()
@@ -110,7 +117,7 @@ def test_write_via_forces_the_grouping(org: Org, tmp_path) -> None:
     users = org.not_assigned(territory, org.active_users())[:5]
     pairs = [(u, territory) for u in users]
 
-    run = run_target(org.config(write_via="user"), [SCHEMA, *records(pairs)], tmp_path)
+    run = run_target_in_process(org.config(write_via="user"), [SCHEMA, *records(pairs)], tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert org.writes() == {"PUT /users/{id}/territories": 5}
@@ -125,7 +132,7 @@ def test_more_than_100_items_for_one_user_and_batches(org: Org, tmp_path) -> Non
     pairs = [(u, territory) for u in users]
     config = org.config(batch_size_rows=150)
 
-    run = run_target(config, [SCHEMA, *records(pairs)], tmp_path)
+    run = run_target_in_process(config, [SCHEMA, *records(pairs)], tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert set(pairs) <= org.assignments()
@@ -141,10 +148,10 @@ def test_idempotent_rerun_changes_nothing(org: Org, tmp_path) -> None:
     removable = [p for p in removable if p[0] != org.me and p[1] != territory][:10]
     messages = [SCHEMA, *records(adds), *records(removable, "remove")]
 
-    first = run_target(org.config(), messages, tmp_path)
+    first = run_target_in_process(org.config(), messages, tmp_path)
     after_first = org.assignments()
     org.emulator.reset_stats()
-    second = run_target(org.config(), messages, tmp_path)
+    second = run_target_in_process(org.config(), messages, tmp_path)
 
     assert first.returncode == second.returncode == 0, second.stderr
     assert org.assignments() == after_first
@@ -159,7 +166,7 @@ def test_dry_run_makes_no_write_call(org: Org, tmp_path) -> None:
     pairs = [(u, territory) for u in org.active_users()[:120]]
     before = org.assignments()
 
-    run = run_target(org.config(dry_run=True), [SCHEMA, *records(pairs)], tmp_path)
+    run = run_target_in_process(org.config(dry_run=True), [SCHEMA, *records(pairs)], tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert org.assignments() == before
@@ -181,7 +188,7 @@ def test_state_is_emitted_after_the_records_before_it(org: Org, tmp_path) -> Non
         state({"bookmarks": {"a": 2}}),
     ]
 
-    run = run_target(org.config(), messages, tmp_path)
+    run = run_target_in_process(org.config(), messages, tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert run.states == [{"bookmarks": {"a": 2}}]
@@ -195,7 +202,7 @@ def test_state_follows_each_batch(org: Org, tmp_path) -> None:
     for number, user in enumerate(users, start=1):
         messages += [record(user, territory), state({"n": number})]
 
-    run = run_target(org.config(batch_size_rows=2), messages, tmp_path)
+    run = run_target_in_process(org.config(batch_size_rows=2), messages, tmp_path)
 
     assert run.returncode == 0, run.stderr
     # A batch is written when its 2nd record arrives (then the STATE read before it is

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.support.org import Org
-from tests.support.target_run import SCHEMA, STREAM, record, records, run_target, state
+from tests.support.target_run import SCHEMA, STREAM, record, records, run_target_in_process, state
 
 
 def _held(org: Org, user: str) -> set[str]:
@@ -39,7 +39,7 @@ def test_mirror_adds_and_removes_only_the_difference(org: Org, tmp_path) -> None
         state({"bookmarks": {"x": 1}}),
     ]
 
-    run = run_target(org.config(mode="mirror"), messages, tmp_path)
+    run = run_target_in_process(org.config(mode="mirror"), messages, tmp_path)
 
     assert run.returncode == 0, run.stderr
     after = org.assignments()
@@ -66,10 +66,17 @@ def test_mirror_adds_and_removes_only_the_difference(org: Org, tmp_path) -> None
 def test_mirror_keeps_managed_and_organisation_territories(org: Org, tmp_path) -> None:
     manager, managed = org.managed()[3]
     other = next(t for t in org.territories() if t not in _held(org, manager))
-    assert run_target(org.config(), [SCHEMA, record(manager, org.root)], tmp_path).returncode == 0
+    assert (
+        run_target_in_process(
+            org.config(), [SCHEMA, record(manager, org.root)], tmp_path
+        ).returncode
+        == 0
+    )
     org.emulator.reset_stats()
 
-    run = run_target(org.config(mode="mirror"), [SCHEMA, record(manager, other)], tmp_path)
+    run = run_target_in_process(
+        org.config(mode="mirror"), [SCHEMA, record(manager, other)], tmp_path
+    )
 
     assert run.returncode == 0, run.stderr
     assert _held(org, manager) >= {other, managed, org.root}
@@ -86,7 +93,7 @@ def test_mirror_remove_record_means_not_wanted(org: Org, tmp_path) -> None:
     held = sorted(_held(org, user))
     messages = [SCHEMA, *records([(user, t) for t in held], "remove")]
 
-    run = run_target(org.config(mode="mirror"), messages, tmp_path)
+    run = run_target_in_process(org.config(mode="mirror"), messages, tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert _held(org, user) == set()
@@ -100,7 +107,7 @@ def test_mirror_dry_run_reads_but_never_writes(org: Org, tmp_path) -> None:
     before = org.assignments()
     messages = [SCHEMA, record(alice, new), *records([(bob, t) for t in _held(org, bob)])]
 
-    run = run_target(org.config(mode="mirror", dry_run=True), messages, tmp_path)
+    run = run_target_in_process(org.config(mode="mirror", dry_run=True), messages, tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert org.assignments() == before
@@ -120,7 +127,7 @@ def test_mirror_skips_a_user_with_a_rejected_record(org: Org, tmp_path) -> None:
     bad = {"type": "RECORD", "stream": STREAM, "record": {"user_id": alice, "territory_id": "x"}}
     messages = [SCHEMA, record(alice, org.territories()[0]), bad, record(bob, new)]
 
-    run = run_target(org.config(mode="mirror", allow_failures=True), messages, tmp_path)
+    run = run_target_in_process(org.config(mode="mirror", allow_failures=True), messages, tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert _held(org, alice) == {t for u, t in before if u == alice}
@@ -136,7 +143,7 @@ def test_mirror_with_a_broken_line_writes_nothing(org: Org, tmp_path) -> None:
     before = org.assignments()
     messages = [SCHEMA, record(user, org.territories()[0]), state({"s": 1}), "{not json"]
 
-    run = run_target(org.config(mode="mirror"), messages, tmp_path)
+    run = run_target_in_process(org.config(mode="mirror"), messages, tmp_path)
 
     assert run.returncode == 2
     assert org.assignments() == before

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.org import Org
-from tests.support.target_run import SCHEMA, STREAM, record, records, run_target
+from tests.support.target_run import SCHEMA, STREAM, record, records, run_target_in_process
 
 
 def _input_record(body: dict) -> dict:
@@ -28,7 +28,7 @@ REJECTED = [
 def test_invalid_records_are_rejected_and_never_sent(org: Org, tmp_path) -> None:
     messages = [SCHEMA, *(_input_record(body) for body, _ in REJECTED)]
 
-    run = run_target(org.config(), messages, tmp_path)
+    run = run_target_in_process(org.config(), messages, tmp_path)
 
     assert run.returncode == 1
     assert org.calls() == {}
@@ -47,7 +47,7 @@ def test_rejections_do_not_stop_valid_records(org: Org, tmp_path) -> None:
     messages = [SCHEMA, _input_record({"user_id": "x", "territory_id": territory})]
     messages.append(record(user, territory, "Add"))
 
-    run = run_target(org.config(allow_failures=True), messages, tmp_path)
+    run = run_target_in_process(org.config(allow_failures=True), messages, tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert run.outcomes == {"rejected": 1, "added": 1}
@@ -67,7 +67,7 @@ def test_sdc_deleted_at_means_remove(org: Org, tmp_path) -> None:
         ),
     ]
 
-    run = run_target(org.config(), messages, tmp_path)
+    run = run_target_in_process(org.config(), messages, tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert run.results[0]["action"] == "remove"
@@ -85,7 +85,7 @@ def test_superseded_records_get_a_result(org: Org, tmp_path) -> None:
         record(user, territory),
     ]
 
-    run = run_target(org.config(), messages, tmp_path)
+    run = run_target_in_process(org.config(), messages, tmp_path)
 
     assert run.returncode == 0, run.stderr
     results = run.by_line()
@@ -102,7 +102,7 @@ def test_own_user_is_not_allowed(org: Org, tmp_path, write_via: str) -> None:
     territory = org.territories()[0]
     messages = [SCHEMA, record(org.me, territory)]
 
-    run = run_target(org.config(write_via=write_via), messages, tmp_path)
+    run = run_target_in_process(org.config(write_via=write_via), messages, tmp_path)
 
     assert run.returncode == 1
     result = run.results[0]
@@ -122,7 +122,7 @@ def test_refusals_are_checked_against_what_zoho_holds(org: Org, tmp_path) -> Non
 
     for write_via in ("user", "territory"):
         org.emulator.reset_stats()
-        run = run_target(org.config(write_via=write_via), messages, tmp_path)
+        run = run_target_in_process(org.config(write_via=write_via), messages, tmp_path)
         results = run.by_line()
         assert {r["code"] for r in results.values()} == {"NOT_ALLOWED"}
         assert results[2]["outcome"] == "unchanged"
@@ -147,19 +147,27 @@ def test_unknown_ids_fail_with_zohos_code(org: Org, tmp_path, write_via: str) ->
         record("5996191000019999999", known_territory),
     ]
 
-    run = run_target(org.config(write_via=write_via), messages, tmp_path)
+    before = org.assignments()
+
+    run = run_target_in_process(org.config(write_via=write_via), messages, tmp_path)
 
     assert run.returncode == 1
     assert run.outcomes == {"failed": 2}
     assert {r["code"] for r in run.results} == {"INVALID_DATA"}
-    assert all(r["message"] for r in run.results)
+    for result in run.results:
+        assert "invalid" in result["message"].lower(), result["message"]
+    assert org.assignments() == before
 
 
 def test_inactive_user_add_fails(org: Org, tmp_path) -> None:
     user = org.users_with("inactive")[0]
-    territory = org.not_assigned(org.territories()[0], [user]) and org.territories()[0]
-    run = run_target(org.config(write_via="territory"), [SCHEMA, record(user, territory)], tmp_path)
+    territory = next(t for t in org.territories() if (user, t) not in org.assignments())
+    run = run_target_in_process(
+        org.config(write_via="territory"), [SCHEMA, record(user, territory)], tmp_path
+    )
 
+    assert run.returncode == 1
+    assert (user, territory) not in org.assignments()
     assert run.results[0]["outcome"] == "failed"
     assert run.results[0]["code"] == "INVALID_DATA"
     assert "inactive" in run.results[0]["message"]
@@ -169,7 +177,7 @@ def test_inactive_user_add_fails(org: Org, tmp_path) -> None:
 def test_manager_cannot_be_removed(org: Org, tmp_path, write_via: str) -> None:
     manager, territory = org.managed()[1]
 
-    run = run_target(
+    run = run_target_in_process(
         org.config(write_via=write_via), [SCHEMA, record(manager, territory, "remove")], tmp_path
     )
 
@@ -187,7 +195,7 @@ def test_one_remove_call_with_every_kind_of_answer(org: Org, tmp_path) -> None:
     mine = {t for u, t in org.assignments() if u == manager}
     linked = next(t for t in sorted(mine) if t not in (managed, org.root))
     not_linked = next(t for t in org.territories() if t not in mine)
-    setup = run_target(org.config(), [SCHEMA, record(manager, org.root)], tmp_path)
+    setup = run_target_in_process(org.config(), [SCHEMA, record(manager, org.root)], tmp_path)
     assert setup.returncode == 0, setup.stderr
     org.emulator.reset_stats()
     messages = [
@@ -195,7 +203,7 @@ def test_one_remove_call_with_every_kind_of_answer(org: Org, tmp_path) -> None:
         *records([(manager, t) for t in (org.root, managed, not_linked, linked)], "remove"),
     ]
 
-    run = run_target(org.config(write_via="user"), messages, tmp_path)
+    run = run_target_in_process(org.config(write_via="user"), messages, tmp_path)
 
     assert run.returncode == 1
     results = run.by_line()
@@ -215,7 +223,7 @@ def test_one_remove_call_with_every_kind_of_answer(org: Org, tmp_path) -> None:
 
 
 def test_allow_failures_exits_zero(org: Org, tmp_path) -> None:
-    run = run_target(
+    run = run_target_in_process(
         org.config(allow_failures=True),
         [SCHEMA, record(org.me, org.territories()[0]), _input_record({"user_id": "1"})],
         tmp_path,
@@ -231,7 +239,7 @@ def test_records_of_other_streams_are_ignored_with_one_warning(org: Org, tmp_pat
     other = {"type": "SCHEMA", "stream": "users", "schema": {"properties": {"id": {}}}}
     rows = [{"type": "RECORD", "stream": "users", "record": {"id": str(n)}} for n in range(3)]
 
-    run = run_target(org.config(), [other, *rows], tmp_path)
+    run = run_target_in_process(org.config(), [other, *rows], tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert run.stderr.count("Ignoring stream 'users'") == 1

@@ -33,15 +33,17 @@ def test_collapse_keeps_the_last_record_per_pair() -> None:
         _result("1", "10", line=4),
     ]
 
-    changes = collapse(results)
+    changes, answers = collapse(results)
 
     assert [(c.pair, c.action, c.result.line) for c in changes] == [
         (("2", "10"), "add", 3),
         (("1", "10"), "add", 4),
     ]
-    assert results[0].outcome == results[1].outcome == "unchanged"
-    assert "line 2" in str(results[0].message)
-    assert "line 4" in str(results[1].message)
+    assert [result for result, _ in answers] == results[:2]
+    assert {(a.outcome, a.code) for _, a in answers} == {("unchanged", "SUPERSEDED")}
+    assert "line 2" in str(answers[0][1].message)
+    assert "line 4" in str(answers[1][1].message)
+    assert all(result.outcome is None for result in results)  # recorded by the engine
 
 
 def test_one_territory_with_300_users_is_3_calls() -> None:

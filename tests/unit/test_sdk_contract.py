@@ -8,12 +8,15 @@ another SDK internal, add it here and say so in a comment where it is used.
 
 from __future__ import annotations
 
+import ast
 import inspect
+from pathlib import Path
 from typing import Any
 
 import pytest
 from singer_sdk import Stream, Tap, Target
 from singer_sdk.helpers import _util
+from singer_sdk.io_base import SingerReader
 from singer_sdk.plugin_base import PluginBase, SingerCommand
 from singer_sdk.sinks import Sink
 
@@ -37,12 +40,15 @@ METHODS: list[tuple[type, str, tuple[str, ...]]] = [
     (Target, "_process_state_message", ("message_dict",)),
     (Target, "_write_state_message", ("state",)),
     (Target, "_handle_termination", ("signum", "frame")),
+    # Overridden with these keyword parameters (the target turns every stop into one line).
+    (Target, "invoke", ("about", "about_format", "config", "file_input")),
     (Sink, "_remove_sdc_metadata_from_record", ("record",)),
     (Sink, "_validate_and_parse", ("record",)),
     (Sink, "_singer_validate_message", ("record",)),
 ]
 # @final in the SDK, overridden by the tap (it reorders streams and wraps the sync).
 FINAL_OVERRIDDEN = [(Tap, "load_streams"), (Tap, "sync_all")]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = {"client_id": "id", "client_secret": "secret", "refresh_token": "refresh"}
 
 
@@ -86,3 +92,48 @@ def test_instance_attributes_the_plugins_read() -> None:
     assert hasattr(stream, "_stream_version")
     target: Any = TargetZohoTerritories(config=dict(CONFIG), validate_config=False)
     assert hasattr(target, "_latest_state")
+
+
+# The target's classes and their SDK bases: every SDK internal they define, call or read must
+# be listed above (METHODS) or in INSTANCE_ATTRIBUTES.
+TARGET_CLASSES = [
+    ("target_zoho_territories/target.py", "TargetZohoTerritories", Target),
+    ("target_zoho_territories/sinks.py", "AssignmentSink", Sink),
+    ("target_zoho_territories/reader.py", "LineReader", SingerReader),
+]
+INSTANCE_ATTRIBUTES = {(Target, "_latest_state"), (Tap, "_state_writer"), (PluginBase, "_config")}
+
+
+def _sdk_internals_used(path: str, name: str, base: type) -> set[str]:
+    """`_names` a class defines or reads on `self`/`super()` that its SDK base also has."""
+    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+    owner = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == name)
+    own = {n.name for n in owner.body if isinstance(n, ast.FunctionDef)}
+    used: set[str] = set()
+    for node in ast.walk(owner):
+        if isinstance(node, ast.FunctionDef):
+            used.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Call)):
+            target = node.value
+            is_self = isinstance(target, ast.Name) and target.id == "self"
+            is_super = isinstance(target, ast.Call) and getattr(target.func, "id", "") == "super"
+            if is_self or is_super:
+                used.add(node.attr)
+    private = {n for n in used if n.startswith("_") and not n.startswith("__")}
+    sdk_instance = {attr for owner_cls, attr in INSTANCE_ATTRIBUTES if issubclass(base, owner_cls)}
+    return {n for n in private if hasattr(base, n) or (n in sdk_instance and n not in own)}
+
+
+@pytest.mark.parametrize(("path", "name", "base"), TARGET_CLASSES)
+def test_every_sdk_internal_the_target_uses_is_listed(path: str, name: str, base: type) -> None:
+    listed = {member for owner, member, _ in METHODS if issubclass(base, owner)}
+    listed |= {member for owner, member in INSTANCE_ATTRIBUTES if issubclass(base, owner)}
+    assert _sdk_internals_used(path, name, base) - listed == set()
+
+
+def test_the_internals_check_sees_what_the_target_uses() -> None:
+    # The rule above would pass on a scan that found nothing.
+    found = _sdk_internals_used(
+        "target_zoho_territories/target.py", "TargetZohoTerritories", Target
+    )
+    assert {"_latest_state", "_process_state_message", "_handle_termination"} <= found
