@@ -278,7 +278,8 @@ class ChildPartitions:
     """
 
     def __init__(self, window: int) -> None:
-        self._window = window
+        # Set again when the pool grows or shrinks.
+        self.window = window
         self._lock = threading.Lock()
         self._queues: dict[str, _ChildQueue] = {}
 
@@ -291,7 +292,7 @@ class ChildPartitions:
             for key in keys:
                 queue.waiting[key] = None
                 queue.order.append(key)
-            queue.fill(self._window)
+            queue.fill(self.window)
 
     def take(self, stream: str, key: str) -> PageChain | None:
         """The chain for `key`, started now if it was still waiting; None if never registered."""
@@ -308,7 +309,7 @@ class ChildPartitions:
             if chain is None:
                 del queue.waiting[key]
                 chain = queue.make(key).start()
-            queue.fill(self._window)
+            queue.fill(self.window)
             return chain
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tap_zoho_territories.prefetch import ChildPartitions, PageChain, Scheduler
 from zoho_crm_api.client import ZohoClient
-from zoho_crm_api.errors import ZohoAccessError
+from zoho_crm_api.errors import ZohoAccessError, ZohoError
 from zoho_crm_api.settings import ConnectionSettings
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ CHILD_WINDOW_PER_WORKER = 16
 SWITCH_INTERVAL = 0.001
 # How long closing waits for the workers: after a stop each ends within a second.
 CLOSE_TIMEOUT = 2.0
+# GET /org for `max_concurrency: auto` goes before every page.
+EDITION_PRIORITY = (-1,)
 
 
 class SyncRuntime:
@@ -39,9 +41,12 @@ class SyncRuntime:
     ) -> None:
         self.logger = logger
         self.client = ZohoClient(settings, logger, user_agent=user_agent)
+        self.settings = settings
         workers = settings.max_concurrency
         self.scheduler = Scheduler(workers)
         self.children = ChildPartitions(window=workers * CHILD_WINDOW_PER_WORKER)
+        # The pool follows the client's limit: the edition's (`auto`), lowered after a 429.
+        self.client.concurrency.watch(self._follow_limit)
         self.prefetch_children = True
         self._top: dict[str, PageChain] = {}
         self._planned: list[ZohoStream] = []
@@ -53,8 +58,24 @@ class SyncRuntime:
         # Why the run stops: the first error, or the signal's message.
         self.cause: BaseException | str | None = None
 
+    def _follow_limit(self, limit: int) -> None:
+        self.scheduler.set_workers(limit)
+        self.children.window = limit * CHILD_WINDOW_PER_WORKER
+
+    def _read_edition(self) -> None:
+        """`max_concurrency: auto`: GET /org sets the limit (a task on the pool; never raises)."""
+        try:
+            self.client.read_edition()
+        except ZohoError as exc:  # the streams' own calls meet it and say so
+            self.logger.debug("max_concurrency auto: GET /org failed: %s", exc)
+
     def plan(self, streams: list[ZohoStream]) -> None:
-        """Prefetch these streams' pages once the first of them starts syncing."""
+        """Prefetch these streams' pages once the first of them starts syncing.
+
+        With `max_concurrency: auto` the edition is read first, beside the first pages.
+        """
+        if self.settings.auto_concurrency:
+            self.scheduler.submit(EDITION_PRIORITY, self._read_edition)
         self._planned = [
             s
             for s in streams

@@ -23,7 +23,7 @@ from target_zoho_territories.records import Result
 from target_zoho_territories.results import ResultsFile, Summary
 from target_zoho_territories.writer import Writer
 from zoho_crm_api.client import ZohoClient
-from zoho_crm_api.errors import ZohoAccessError, ZohoConfigError, ZohoStopped
+from zoho_crm_api.errors import ZohoAccessError, ZohoConfigError, ZohoError, ZohoStopped
 from zoho_crm_api.settings import ConnectionSettings
 
 MODES = ("apply", "mirror")
@@ -100,10 +100,25 @@ class Engine:
 
     @property
     def workers(self) -> Workers:
-        """The run's worker threads, `max_concurrency` of them: the one concurrency bound."""
+        """The run's worker threads, `max_concurrency` of them: the one concurrency bound.
+
+        With `max_concurrency: auto` the org's edition (GET /org, one call) sets how many.
+        """
         if self._workers is None:
-            self._workers = Workers(self.settings.max_concurrency, self.stop)
+            if self.settings.auto_concurrency:
+                self._read_edition()
+            self._workers = Workers(self.client.concurrency.limit, self.stop)
         return self._workers
+
+    def _read_edition(self) -> None:
+        try:
+            self.client.read_edition()
+        except ZohoError as exc:  # the first write meets it again, with its records' outcomes
+            self.logger.warning(
+                "max_concurrency auto: GET /org failed (%s); %d calls in flight.",
+                exc,
+                self.client.concurrency.limit,
+            )
 
     def request_stop(self, reason: str) -> None:
         """SIGTERM/SIGINT: start no call; stop the client's calls after STOP_GRACE_S."""
