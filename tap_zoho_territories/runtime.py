@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tap_zoho_territories.prefetch import ChildPartitions, PageChain, Scheduler
 from zoho_crm_api.client import ZohoClient
+from zoho_crm_api.endpoints import Endpoint
 from zoho_crm_api.errors import ZohoAccessError, ZohoError
 from zoho_crm_api.settings import ConnectionSettings
 
@@ -48,6 +49,8 @@ class SyncRuntime:
         # The pool follows the client's limit: the edition's (`auto`), lowered after a 429.
         self.client.concurrency.watch(self._follow_limit)
         self.prefetch_children = True
+        # Users per territory from E4 (territory_associated_user_counts), as its pages come.
+        self.member_counts: dict[str, int] = {}
         self._top: dict[str, PageChain] = {}
         self._planned: list[ZohoStream] = []
         self._gated: dict[str, ZohoAccessError] = {}
@@ -57,6 +60,26 @@ class SyncRuntime:
         self._incomplete: set[str] = set()
         # Why the run stops: the first error, or the signal's message.
         self.cause: BaseException | str | None = None
+
+    def ahead(self, endpoint: Endpoint, *, parallel: bool) -> int:
+        """Pages a list may fetch before its reader takes them.
+
+        RECORDS_AHEAD records; for a list whose pages are fetched at once, enough pages to keep
+        every worker busy.
+        """
+        pages = max(1, RECORDS_AHEAD // (endpoint.per_page or 1))
+        return max(pages, self.settings.concurrency_ceiling) if parallel else pages
+
+    def count(self, endpoint: Endpoint, params: dict[str, Any]) -> int | None:
+        """The count a count endpoint (E9) gives, or None: then pages follow one another."""
+        try:
+            answer = self.client.request(endpoint, params=params)
+        except ZohoError as exc:
+            if not self.stopping:
+                self.logger.info("%s failed (%s); reading page after page.", endpoint.route, exc)
+            return None
+        value = answer.body.get(endpoint.envelope) if answer.body else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     def _follow_limit(self, limit: int) -> None:
         self.scheduler.set_workers(limit)

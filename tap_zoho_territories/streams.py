@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Stream
@@ -15,7 +15,6 @@ from typing_extensions import override
 from tap_zoho_territories import schemas
 from tap_zoho_territories.prefetch import PageChain
 from tap_zoho_territories.records import RecordShaper, to_utc
-from tap_zoho_territories.runtime import RECORDS_AHEAD
 from zoho_crm_api import endpoints
 from zoho_crm_api.client import Page
 from zoho_crm_api.endpoints import Endpoint
@@ -119,19 +118,36 @@ class ZohoStream(Stream):
                 return Page([], more=False, number=number)
             raise
 
+    def page_total(self, context: Context | None) -> int | Callable[[], int | None] | None:
+        """The records the list holds, when known, or a call that counts them.
+
+        Then every page is fetched at once; None: one page after another.
+        """
+        return None
+
+    def observe_page(self, records: list[dict[str, Any]]) -> None:
+        """Look at a page's raw records before anything else does (in a worker thread)."""
+
     def make_chain(self, context: Context | None) -> PageChain:
         """A not-yet-started chain of this stream's pages for one context."""
         children = [c for c in self.child_streams if c.selected or c.has_selected_descendents]
         priority = (self.rank, 0) if context is None else (self.rank, 1)
         params, headers = self.request_params(context), self.request_headers(context)
+        total = self.page_total(context)
+
+        def on_page(records: list[dict[str, Any]]) -> None:
+            self.observe_page(records)
+            if children:
+                self._register_children(children, records)
+
         return PageChain(
             self.runtime.scheduler,
             priority,
             lambda number: self.fetch_page(context, number, params, headers),
-            ahead=max(1, RECORDS_AHEAD // (self.endpoint.per_page or 1)),
-            on_page=(lambda records: self._register_children(children, records))
-            if children
-            else None,
+            ahead=self.runtime.ahead(self.endpoint, parallel=total is not None),
+            per_page=self.endpoint.per_page,
+            total=total,
+            on_page=on_page,
         )
 
     def _register_children(self, children: list[Stream], records: list[dict]) -> None:
@@ -286,6 +302,10 @@ class TerritoryUsersStream(ZohoStream):
     state_partitioning_keys = []
     ignore_parent_replication_key = True
 
+    def page_total(self, context: Context | None) -> int | None:
+        """The territory's E4 count, when territory_associated_user_counts read it already."""
+        return self.runtime.member_counts.get(str(context[self.context_key])) if context else None
+
 
 class AssociatedUserCountsStream(ZohoStream):
     """Counts of associated users, one per `{name, id}` reference named by `counted`."""
@@ -309,6 +329,13 @@ class TerritoryAssociatedUserCountsStream(AssociatedUserCountsStream):
     schema_dict = schemas.TERRITORY_USER_COUNT
     primary_keys = ["territory_id"]
 
+    def observe_page(self, records: list[dict[str, Any]]) -> None:
+        """Each territory's count, so that its users' pages (E5) can be fetched at once."""
+        for raw in records:
+            territory, count = ref_id(raw.get("territory")), raw.get("count")
+            if territory is not None and isinstance(count, (str, int)) and str(count).isdigit():
+                self.runtime.member_counts[territory] = int(count)
+
 
 class UsersStream(ZohoStream):
     """E8 GET /users?type=AllUsers (setting `user_type`), incremental by If-Modified-Since."""
@@ -327,6 +354,16 @@ class UsersStream(ZohoStream):
         """Incremental runs send If-Modified-Since; Zoho answers 304 when nothing changed."""
         start = self.bookmark(context)
         return {"If-Modified-Since": zoho_time(start, minus_seconds=1)} if start else {}
+
+    def page_total(self, context: Context | None) -> Callable[[], int | None] | None:
+        """A full read counts the users first (E9, beside page 1), then asks for every page.
+
+        Not on incremental runs: E9 takes no If-Modified-Since, so its count is of all users.
+        """
+        if self.bookmark(context):
+            return None
+        params = self.request_params(context)
+        return lambda: self.runtime.count(endpoints.USERS_COUNT, params)
 
 
 class UserTerritoriesStream(ZohoStream):

@@ -418,10 +418,14 @@ class ZohoClient:
         raise ZohoAPIError(api.route, status, code, message, body.get("details"))
 
     def _too_many(self, call: _Call, status: int) -> None:
-        """A 429 (not for credits) with others in flight: fewer calls at once from now on."""
+        """A 429 (not for credits) with others in flight: one call fewer at once from now on.
+
+        Each refusal says one call was too many: a burst of refusals lowers the limit by as
+        many, never above one less than the calls that were in flight.
+        """
         if status != TOO_MANY_REQUESTS or call.in_flight <= 1:
             return
-        if self.concurrency.lower(call.in_flight - 1):
+        if self.concurrency.lower(min(self.concurrency.limit, call.in_flight) - 1):
             self.logger.warning(
                 "Zoho answered 429 with %d calls in flight: at most %d at once for the rest "
                 "of the run (max_concurrency).",

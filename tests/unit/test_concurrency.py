@@ -166,6 +166,13 @@ def test_a_429_with_four_calls_in_flight_lowers_the_limit_to_three(
     assert "429 with 4 calls in flight: at most 3 at once" in caplog.text
 
 
+def test_each_429_of_a_burst_takes_one_call_off() -> None:
+    limit = ConcurrencyLimit(20)
+    for _ in range(10):
+        limit.lower(min(limit.limit, 20) - 1)
+    assert limit.limit == 10
+
+
 def test_a_429_with_one_call_in_flight_leaves_the_limit() -> None:
     replies = iter([Reply.json(429, TOO_MANY), Reply.json(200, USERS_PAGE)])
     with token_server(lambda request: next(replies)) as host:
