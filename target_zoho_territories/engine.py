@@ -44,6 +44,7 @@ class Options:
     results_path: str | None = None
     allow_failures: bool = False
     write_via: str = "auto"
+    mirror_scope: str = mirror.USER
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Options:
@@ -56,6 +57,10 @@ class Options:
         if write_via not in WRITE_VIA:
             msg = f"write_via must be one of {', '.join(WRITE_VIA)}, got {write_via!r}."
             raise ZohoConfigError(msg)
+        scope = str(config.get("mirror_scope") or mirror.USER)
+        if scope not in mirror.SCOPES:
+            msg = f"mirror_scope must be one of {', '.join(mirror.SCOPES)}, got {scope!r}."
+            raise ZohoConfigError(msg)
         rows = config.get("batch_size_rows")
         if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int) or rows < 1):
             msg = f"batch_size_rows must be a whole number of at least 1, got {rows!r}."
@@ -67,6 +72,7 @@ class Options:
             results_path=str(path) if path else None,
             allow_failures=bool(config.get("allow_failures", False)),
             write_via=write_via,
+            mirror_scope=scope,
         )
 
 
@@ -193,7 +199,7 @@ class Engine:
         return [], report
 
     def _mirror(self, batch: Batch) -> tuple[Batch, Report]:
-        difference = mirror.diff(batch, self.client, self.workers)
+        difference = mirror.diff(batch, self.client, self.workers, self.options.mirror_scope)
         report = difference.report
         if report.fatal is None:
             the_plan = plan(difference.changes, self.options.write_via)
