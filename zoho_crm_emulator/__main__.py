@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 from zoho_crm_emulator.config import (
     API_FAULT_KINDS,
     DEFAULT_SCOPES,
+    EDITIONS,
     FAULT_KINDS,
     MAX_BODY_BYTES,
     TOKEN_FAULT_KINDS,
@@ -60,6 +61,7 @@ SETTINGS = {
     "api_version_list": "api_versions",
     "territories_max_per_page": "territories_max_per_page",
     "child_territories": "child_territories",
+    "edition": "edition",
     "mixed_status": "mixed_status",
     "max_users_per_territory": "max_users_per_territory",
     "client_id": "client_id",
@@ -261,6 +263,17 @@ GROUPS: dict[str, list[tuple[str, dict[str, Any]]]] = {
             "",
             "URL",
             "redirect fault: where Location points (a local port where nothing listens)",
+        ),
+    ],
+    "the organisation's edition": [
+        (
+            "--edition",
+            {
+                "choices": list(EDITIONS),
+                "default": "enterprise",
+                "help": "what GET /org's license_details say (enterprise); it sets no limit: "
+                "pass --max-concurrency and --credits for those",
+            },
         ),
     ],
     "behaviour where Zoho's docs are uncertain": [

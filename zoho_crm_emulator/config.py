@@ -9,7 +9,14 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
-DEFAULT_SCOPES = ["ZohoCRM.settings.ALL", "ZohoCRM.users.ALL", "ZohoCRM.org.ALL"]
+DEFAULT_SCOPES = [
+    "ZohoCRM.settings.ALL",
+    "ZohoCRM.settings.roles.ALL",
+    "ZohoCRM.settings.profiles.ALL",
+    "ZohoCRM.users.ALL",
+    "ZohoCRM.org.ALL",
+]
+EDITIONS = ("free", "standard", "professional", "enterprise", "ultimate")
 #: The default fault set (``--faults``): Zoho's own failures.
 FAULT_KINDS = ("500", "429", "drop", "revoke")
 #: Opt-in API faults: what broken proxies, load balancers and networks do.
@@ -62,6 +69,7 @@ class EmulatorConfig:
     redirect_to: str = ""
     max_body_bytes: int = MAX_BODY_BYTES
     idle_timeout_s: float = 30.0
+    edition: str = "enterprise"
     token_ttl: float = 3600.0
     scopes: list[str] = field(default_factory=lambda: list(DEFAULT_SCOPES))
     disable_territories: bool = False
@@ -196,6 +204,7 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "max_body_bytes": _integer(1),
     "mixed_status": _choice(200, 207),
     "child_territories": _choice("direct", "all"),
+    "edition": _choice(*EDITIONS),
     "disable_territories": _flag,
     "faults": _kinds(API_FAULT_KINDS),
     "token_faults": _kinds(TOKEN_FAULT_KINDS),

@@ -1,4 +1,7 @@
-"""``/__emulator/*``: stats, reset-stats, state, config, reset-org, tokens; never gated.
+"""``/__emulator/*``: inspection and admin changes; never authenticated, gated or counted.
+
+Stats, reset-stats, state, config, reset-org, tokens, health, and the changes an admin
+makes (delete-user, delete-territory, add-users, assign, unassign: ``org_admin.py``).
 
 Dispatched through :data:`ROUTES`, a table of (method, name) -> handler like the API's.
 """
@@ -10,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from zoho_crm_emulator import render
+from zoho_crm_emulator import org_admin, render
 from zoho_crm_emulator.api import Response
 
 if TYPE_CHECKING:
     from zoho_crm_emulator.server import EmulatorServer
 
-SECTIONS = ("territories", "users", "user_groups", "assignments", "roles")
+SECTIONS = ("territories", "users", "user_groups", "assignments", "roles", "profiles")
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,34 @@ def _reset_org(call: Call) -> Response:
     return Response(200, {"status": "success"})
 
 
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        found = json.loads(body or b"{}")
+    except (ValueError, RecursionError) as exc:
+        raise org_admin.AdminError(f"the body is not JSON: {exc}") from None
+    if not isinstance(found, dict):
+        raise org_admin.AdminError("the body must be a JSON object")
+    return found
+
+
+def _admin(change: Callable[..., dict[str, Any]], *names: str) -> Callable[[Call], Response]:
+    """An endpoint applying ``change(org, **body)``; ``names`` are the body's keys."""
+
+    def endpoint(call: Call) -> Response:
+        org = call.server.org
+        try:
+            body = _json_object(call.body)
+            unknown = sorted(set(body) - set(names))
+            if unknown:
+                raise org_admin.AdminError(f"unknown keys {unknown}; use {', '.join(names)}")
+            with org.lock:
+                return Response(200, {"status": "success", **change(org, **body)})
+        except (org_admin.AdminError, TypeError) as exc:
+            return Response(400, {"error": str(exc)})
+
+    return endpoint
+
+
 def _health(call: Call) -> Response:
     return Response(200, {"status": "ok", "base_url": call.server.base_url})
 
@@ -87,6 +118,11 @@ ROUTES: dict[tuple[str, str], Callable[[Call], Response]] = {
     ("POST", "reset-org"): _reset_org,
     ("GET", "health"): _health,
     ("GET", ""): _health,
+    ("POST", "delete-user"): _admin(org_admin.delete_user, "user_id"),
+    ("POST", "delete-territory"): _admin(org_admin.delete_territory, "territory_id"),
+    ("POST", "add-users"): _admin(org_admin.add_users, "count", "status"),
+    ("POST", "assign"): _admin(org_admin.assign, "user_id", "territory_id"),
+    ("POST", "unassign"): _admin(org_admin.unassign, "user_id", "territory_id"),
 }
 
 
@@ -135,6 +171,8 @@ def state(server: EmulatorServer, sections: list[str]) -> dict[str, Any]:
                 }
                 for role in org.roles.values()
             ]
+        if "profiles" in sections:
+            out["profiles"] = [{"id": row.id, "name": row.name} for row in org.profiles.values()]
         out["current_user_id"] = org.current_user_id
         out["root_territory_id"] = org.root_territory_id
         out["org"] = {"name": org.name, "id": org.org_id, "time_zone": org.time_zone}

@@ -21,6 +21,12 @@ from zoho_crm_emulator.timeutil import format_ts
 #: ``user.status`` values.  ``deleted`` users are kept (``type=DeletedUsers`` lists them).
 ACTIVE, INACTIVE, DELETED = "active", "inactive", "deleted"
 
+#: Zoho's own descriptions of its built-in roles and profiles.
+CEO_ROLE = "Users with this role have access to the data owned by all other users."
+MANAGER_ROLE = "Users belonging to this role cannot see data for admin users."
+ADMINISTRATOR_PROFILE = "This profile will have all the permissions."
+STANDARD_PROFILE = "This profile will have all the permissions except administrative privileges."
+
 #: Source types of a user group, as E15 names them.
 SOURCE_TYPES = ("users", "roles", "groups", "territories")
 
@@ -71,19 +77,39 @@ class User:
 
 @dataclass(slots=True)
 class Role:
-    """A role; ``parent_id`` is the role it reports to."""
+    """A role; ``parent_id`` is the role it reports to.
+
+    Zoho's built-in roles (CEO, Manager) have no creator or creation time (``None``).
+    """
 
     id: str
     name: str
     parent_id: str | None = None
+    description: str | None = None
+    share_with_peers: bool = False
+    admin_user: bool = False
+    created_by_id: str | None = None
+    created_at: int | None = None
+    modified_by_id: str | None = None
+    modified_at: int | None = None
 
 
 @dataclass(slots=True)
 class Profile:
-    """A profile (``Administrator`` makes a user an admin)."""
+    """A profile (``Administrator`` makes a user an admin).
+
+    Zoho's built-in profiles (Administrator, Standard) are not ``custom`` and have no
+    creator or creation time.
+    """
 
     id: str
     name: str
+    description: str | None = None
+    custom: bool = False
+    created_by_id: str | None = None
+    created_at: int | None = None
+    modified_by_id: str | None = None
+    modified_at: int | None = None
 
 
 @dataclass(slots=True)
@@ -128,6 +154,7 @@ class Org:
         self.root_territory_id = ""
         self.lock = threading.RLock()
         self.version = 0
+        self.users_version = 0  # bumped when user rows change (they rarely do)
         self._children: dict[str, list[str]] = {}
         self._territory_order: list[str] = []
         self._user_order: list[str] = []
@@ -190,6 +217,45 @@ class Org:
     def touch(self) -> None:
         """Record that a write happened (invalidates derived caches)."""
         self.version += 1
+
+    # ----------------------------------------------------------------- admin changes
+
+    def touch_users(self) -> None:
+        """Record that user rows changed (invalidates the user lists too)."""
+        self.touch()
+        self.users_version += 1
+        self._user_list_cache.clear()
+
+    def insert_user(self, user: User) -> None:
+        """Add a user to a finished org (indexes kept)."""
+        self.add_user(user)
+        self._user_order = sorted(self.users, key=int)
+        self._role_users.setdefault(user.role_id, []).append(user.id)
+        self._role_users[user.role_id].sort(key=int)
+        self.touch_users()
+
+    def remove_territory(self, territory_id: str) -> list[str]:
+        """Delete a territory: its users leave it, its children move up to its parent.
+
+        Returns the ids of the children moved.  The root territory cannot be removed.
+        """
+        row = self.territories[territory_id]
+        parent = row.parent_id
+        assert parent is not None, "the root territory cannot be removed"
+        for uid in list(self.territory_users[territory_id]):
+            self.unassign(uid, territory_id)
+        children = self._children.pop(territory_id, [])
+        for child in children:
+            self.territories[child].parent_id = parent
+        self._children[parent] = sorted(
+            [tid for tid in self._children[parent] if tid != territory_id] + children, key=int
+        )
+        del self.territories[territory_id]
+        del self.territory_users[territory_id]
+        self._sorted_tu.pop(territory_id, None)
+        self._territory_order = [tid for tid in self._territory_order if tid != territory_id]
+        self.touch()
+        return children
 
     # ----------------------------------------------------------------- reading
 
@@ -256,7 +322,8 @@ class Org:
         return self._role_users.get(role_id, [])
 
     def cached_user_list(self, key: Any, build: Any) -> list[str]:
-        """A memo for filtered user lists (users' rows never change, so no invalidation)."""
+        """A memo for filtered user lists, dropped when user rows change."""
+        key = (self.users_version, key)
         found = self._user_list_cache.get(key)
         if found is None:
             if len(self._user_list_cache) > 64:

@@ -24,8 +24,11 @@ import random
 
 from zoho_crm_emulator.org import (
     ACTIVE,
+    ADMINISTRATOR_PROFILE,
+    CEO_ROLE,
     DELETED,
     INACTIVE,
+    STANDARD_PROFILE,
     Org,
     Profile,
     Role,
@@ -127,7 +130,9 @@ def build_generated_org(territories: int, users: int, groups: int, seed: int) ->
 
     # Roles and profiles.
     role_ids = [ident(31_151 + 3 * k) for k in range(len(_ROLE_NAMES) + 1)]
-    org.roles[role_ids[0]] = Role(role_ids[0], "CEO")
+    org.roles[role_ids[0]] = Role(
+        role_ids[0], "CEO", None, CEO_ROLE, share_with_peers=True, admin_user=True
+    )
     for k, name in enumerate(_ROLE_NAMES, start=1):
         boss = role_ids[0] if k <= 2 else role_ids[rng.randrange(1, k)]
         org.roles[role_ids[k]] = Role(role_ids[k], name, boss)
@@ -273,4 +278,26 @@ def build_generated_org(territories: int, users: int, groups: int, seed: int) ->
             sources=list(unique.values()),
         )
     org.current_user_id = admin
+    _audit_roles_and_profiles(org, admin)
     return org.finish()
+
+
+def _audit_roles_and_profiles(org: Org, admin: str) -> None:
+    """Audit fields: built-in roles and profiles have none, the others the admin's.
+
+    The others were created a day apart from 2019-01-01 (no random draw: seeds stay stable).
+    """
+    for k, row in enumerate(org.roles.values()):
+        if row.name != "CEO":
+            stamp = _START + 86_400 * k
+            row.created_by_id = row.modified_by_id = admin
+            row.created_at = row.modified_at = stamp
+    for k, profile in enumerate(org.profiles.values()):
+        if profile.name in ("Administrator", "Standard"):
+            profile.description = (
+                ADMINISTRATOR_PROFILE if profile.name == "Administrator" else STANDARD_PROFILE
+            )
+        else:
+            profile.custom = True
+            profile.created_by_id = profile.modified_by_id = admin
+            profile.created_at = profile.modified_at = _START + 86_400 * (20 + k)

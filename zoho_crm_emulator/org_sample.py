@@ -25,8 +25,12 @@ from typing import Any
 
 from zoho_crm_emulator.org import (
     ACTIVE,
+    ADMINISTRATOR_PROFILE,
+    CEO_ROLE,
     DELETED,
     INACTIVE,
+    MANAGER_ROLE,
+    STANDARD_PROFILE,
     Org,
     Profile,
     Role,
@@ -248,14 +252,20 @@ def _territory(  # noqa: PLR0917 - a row of the table below
 def build_sample_org() -> Org:
     """Build the sample organisation."""
     org = Org("Zylker Chennai", "60019394660", IST, "Asia/Kolkata")
+    created = _t("2023-02-01T10:15:00+05:30")
     for role in (
-        Role(ROLE_CEO, "CEO"),
-        Role(ROLE_MANAGER, "Manager", ROLE_CEO),
-        Role(ROLE_SALES, "Sales Representative", ROLE_MANAGER),
-        Role(ROLE_SUPPORT, "Support Agent", ROLE_MANAGER),
-    ):
+        Role(ROLE_CEO, "CEO", None, CEO_ROLE, share_with_peers=True, admin_user=True),
+        Role(ROLE_MANAGER, "Manager", ROLE_CEO, MANAGER_ROLE),
+        Role(ROLE_SALES, "Sales Representative", ROLE_MANAGER, None, False, False, PATRICIA,
+             created, PATRICIA, created),
+        Role(ROLE_SUPPORT, "Support Agent", ROLE_MANAGER, None, False, False, PATRICIA,
+             created, PATRICIA, created),
+    ):  # fmt: skip
         org.roles[role.id] = role
-    for profile in (Profile(PROFILE_ADMIN, "Administrator"), Profile(PROFILE_STANDARD, "Standard")):
+    for profile in (
+        Profile(PROFILE_ADMIN, "Administrator", ADMINISTRATOR_PROFILE),
+        Profile(PROFILE_STANDARD, "Standard", STANDARD_PROFILE),
+    ):
         org.profiles[profile.id] = profile
 
     for user in (

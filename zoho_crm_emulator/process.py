@@ -172,6 +172,32 @@ class EmulatorProcess:
             return dict(self._call("GET", "/__emulator/config"))
         return dict(self._call("POST", "/__emulator/config", changes))
 
+    # ------------------------------------------------------------------ admin changes
+
+    def delete_user(self, user_id: str) -> dict[str, Any]:
+        """``POST /__emulator/delete-user``: status deleted, assignments gone."""
+        return dict(self._call("POST", "/__emulator/delete-user", {"user_id": user_id}))
+
+    def delete_territory(self, territory_id: str) -> dict[str, Any]:
+        """``POST /__emulator/delete-territory``: assignments gone, children to its parent."""
+        body = {"territory_id": territory_id}
+        return dict(self._call("POST", "/__emulator/delete-territory", body))
+
+    def add_users(self, count: int = 1, status: str = "active") -> list[str]:
+        """``POST /__emulator/add-users``: ``count`` new users; returns their ids."""
+        body = {"count": count, "status": status}
+        return [str(uid) for uid in self._call("POST", "/__emulator/add-users", body)["user_ids"]]
+
+    def assign(self, user_id: str, territory_id: str) -> bool:
+        """``POST /__emulator/assign``; whether the pair is new."""
+        body = {"user_id": user_id, "territory_id": territory_id}
+        return bool(self._call("POST", "/__emulator/assign", body)["changed"])
+
+    def unassign(self, user_id: str, territory_id: str) -> bool:
+        """``POST /__emulator/unassign``; whether the pair was there."""
+        body = {"user_id": user_id, "territory_id": territory_id}
+        return bool(self._call("POST", "/__emulator/unassign", body)["changed"])
+
     def issued_tokens(self) -> list[str]:
         """``GET /__emulator/tokens``: every access token issued so far, oldest first."""
         return [str(token) for token in self._call("GET", "/__emulator/tokens")["access_tokens"]]

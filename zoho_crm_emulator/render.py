@@ -5,7 +5,17 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from zoho_crm_emulator.org import DELETED, INACTIVE, Org, Source, Territory, User, UserGroup
+from zoho_crm_emulator.org import (
+    DELETED,
+    INACTIVE,
+    Org,
+    Profile,
+    Role,
+    Source,
+    Territory,
+    User,
+    UserGroup,
+)
 
 CRITERIA_KEYS = ("account_rule_criteria", "lead_rule_criteria", "deal_rule_criteria")
 _MANAGER_STATUS = {"active": "active", INACTIVE: "disabled", DELETED: "deleted"}
@@ -91,6 +101,10 @@ def user(org: Org, row: User) -> dict[str, Any]:
     if row.fixed is not None:
         out = copy.deepcopy(row.fixed)
         out["Reporting_To"] = minified_user(org, row.reporting_to_id)
+        # What an admin can change (the seed's own values until then).
+        out["status"] = row.status
+        out["Modified_Time"] = org.ts(row.modified_at)
+        out["Modified_By"] = minified_user(org, row.modified_by_id)
         return out
     role = org.roles.get(row.role_id)
     profile = org.profiles.get(row.profile_id)
@@ -239,4 +253,61 @@ def user_group(
     )
     if with_sources:
         out["sources"] = [source(org, item) for item in group.sources]
+    return out
+
+
+def role(org: Org, row: Role) -> dict[str, Any]:
+    """A role as E18 returns it: audit keys end in ``__s`` (zoho-api.md §10)."""
+    parent = org.roles.get(row.parent_id or "")
+    return {
+        "display_label": row.name,
+        "forecast_manager": None,
+        "share_with_peers": row.share_with_peers,
+        "modified_by__s": minified_user(org, row.modified_by_id),
+        "name": row.name,
+        "description": row.description,
+        "reporting_to": None if parent is None else {"name": parent.name, "id": parent.id},
+        "admin_user": row.admin_user,
+        "id": row.id,
+        "created_by__s": minified_user(org, row.created_by_id),
+        "created_time__s": org.ts(row.created_at),
+        "modified_time__s": org.ts(row.modified_at),
+    }
+
+
+#: The permissions ``GET /settings/profiles/{id}`` lists, per module.
+PERMISSION_MODULES = ("Leads", "Contacts", "Accounts", "Deals")
+PERMISSION_ACTIONS = ("View", "Create", "Edit", "Delete")
+
+
+def profile(org: Org, row: Profile, *, permissions: bool = False) -> dict[str, Any]:
+    """A profile as E19 returns it (``permissions_details`` only for a single profile)."""
+    out: dict[str, Any] = {
+        "display_label": row.name,
+        "created_time": org.ts(row.created_at),
+        "modified_time": org.ts(row.modified_at),
+        "custom": row.custom,
+        "name": row.name,
+        "modified_by": minified_user(org, row.modified_by_id),
+        "description": row.description,
+        "id": row.id,
+        "type": "normal_profile",
+        "created_by": minified_user(org, row.created_by_id),
+    }
+    if permissions:
+        admin = row.name == "Administrator"
+        out["permissions_details"] = [
+            {
+                "id": f"{row.id[:-6]}{100_001 + 10 * index:06d}",
+                "name": f"Crm_Implied_{action}_{module}",
+                "display_label": action,
+                "module": module,
+                "enabled": admin or action != "Delete",
+                "customizable": not admin,
+                "parent_permissions": [],
+            }
+            for index, (module, action) in enumerate(
+                (m, a) for m in PERMISSION_MODULES for a in PERMISSION_ACTIONS
+            )
+        ]
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from zoho_crm_emulator import territories, user_groups, users
+from zoho_crm_emulator import organization, profiles, roles, territories, user_groups, users
 from zoho_crm_emulator.api import ApiError, Request, Response
 
 TERRITORIES = "ZohoCRM.settings.territories"
@@ -58,6 +58,8 @@ def _r(scope: str, operation: str) -> str:
 READ_T: Scopes = ((_r(TERRITORIES, "READ"),),)
 READ_G: Scopes = ((_r(GROUPS, "READ"),),)
 READ_U: Scopes = ((_r(USERS, "READ"),),)
+READ_ROLES: Scopes = (("ZohoCRM.settings.roles.READ",),)
+READ_PROFILES: Scopes = (("ZohoCRM.settings.profiles.READ",),)
 _SE = "INTERNAL_SERVER_ERROR"  # the user-group pages' 500 code [S001; OAS]
 
 ROUTES: tuple[Route, ...] = (
@@ -179,7 +181,12 @@ ROUTES: tuple[Route, ...] = (
         READ_G,
         internal_error=_SE,
     ),
-    Route("GET", "/org", users.organization, (("ZohoCRM.org.READ",),)),
+    # E18-E20 [zoho-api.md §10]: READ suffices (ALL covers it).
+    Route("GET", "/settings/roles", roles.list_roles, READ_ROLES),
+    Route("GET", "/settings/roles/{id}", roles.get_role, READ_ROLES),
+    Route("GET", "/settings/profiles", profiles.list_profiles, READ_PROFILES),
+    Route("GET", "/settings/profiles/{id}", profiles.get_profile, READ_PROFILES),
+    Route("GET", "/org", organization.get_org, (("ZohoCRM.org.READ",),)),
 )
 
 _ORDERED = sorted(ROUTES, key=lambda route: -route.literals)

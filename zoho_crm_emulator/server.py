@@ -33,6 +33,8 @@ from zoho_crm_emulator.stats import Stats
 
 JSON_TYPE = wire.JSON_TYPE
 _DISCARD_CHUNK = 1 << 16
+#: The inspection endpoints' own body limit (``max_body_bytes`` may be set small in tests).
+INSPECTION_MAX_BODY = 64 << 20
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -194,9 +196,14 @@ class Handler(BaseHTTPRequestHandler):
                 chunks.append(self._read_exact(size))
             self.rfile.readline(1024)
 
+    def _body_limit(self) -> int:
+        if self.path.startswith("/__emulator"):
+            return INSPECTION_MAX_BODY
+        return self.server.config.max_body_bytes
+
     def _read_body(self) -> bytes | None:
         """The body; ``None`` when over ``max_body_bytes`` (then it was read and dropped)."""
-        limit = self.server.config.max_body_bytes
+        limit = self._body_limit()
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             return self._read_chunked(limit)
         length = int(self.headers.get("Content-Length") or 0)
@@ -219,7 +226,7 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.settimeout(self.server.config.idle_timeout_s)  # for the writes
         if body is None:
             self.server.stats.reject("body_too_large")
-            limit = self.server.config.max_body_bytes
+            limit = self._body_limit()
             self.emit(
                 Response(
                     400,

@@ -1,4 +1,4 @@
-"""User endpoints: E8 users, E9 count, E10-E12 a user's territories, E17 groups, and /org."""
+"""User endpoints: E8 users, E9 count, E10-E12 a user's territories, E17 groups."""
 
 from __future__ import annotations
 
@@ -246,35 +246,4 @@ def associated_groups(request: Request) -> Response:
         MAX_PER_PAGE,
         "user_groups",
         lambda gid: render.user_group(org, org.groups[gid]),
-    )
-
-
-def organization(request: Request) -> Response:
-    """GET /org, minimal (the official SDK reads ``org[0].zgid`` after a refresh)."""
-    org = request.org
-    current = org.users[org.current_user_id]
-    return Response(
-        200,
-        {
-            "org": [
-                {
-                    "id": org.org_id,
-                    "company_name": org.name,
-                    "zgid": org.org_id,
-                    "domain_name": f"org{org.org_id}",
-                    "primary_email": current.email,
-                    "primary_zuid": current.zuid,
-                    "time_zone": org.time_zone,
-                    "iso_code": "USD",
-                    "currency_symbol": "$",
-                    "country_code": "US",
-                    "type": "production",
-                    "license_details": {
-                        "paid": True,
-                        "paid_type": "enterprise",
-                        "users_license_purchased": len(org.users),
-                    },
-                }
-            ]
-        },
     )

@@ -1,4 +1,4 @@
-"""The errors every endpoint shares, endpoint by endpoint (E1-E17 and /org)."""
+"""The errors every endpoint shares, endpoint by endpoint (E1-E20)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from zoho_crm_emulator.process import EmulatorProcess
 T = "431581000000744113"  # Chennai
 U = "431581000000278001"  # J Smith
 G = "3652397000012454002"  # Tier1
+R = "431581000000031154"  # the Manager role
+P = "431581000000031160"  # the Standard profile
 
 # (name, method, path, territory feature, 500 code)
 ENDPOINTS = [
@@ -49,7 +51,11 @@ ENDPOINTS = [
         "INTERNAL_SERVER_ERROR",
     ),
     ("E17", "GET", f"/users/{U}/actions/associated_groups", False, "INTERNAL_SERVER_ERROR"),
-    ("org", "GET", "/org", False, "INTERNAL_ERROR"),
+    ("E18", "GET", "/settings/roles", False, "INTERNAL_ERROR"),
+    ("E18r", "GET", f"/settings/roles/{R}", False, "INTERNAL_ERROR"),
+    ("E19", "GET", "/settings/profiles", False, "INTERNAL_ERROR"),
+    ("E19p", "GET", f"/settings/profiles/{P}", False, "INTERNAL_ERROR"),
+    ("E20", "GET", "/org", False, "INTERNAL_ERROR"),
 ]
 IDS = [endpoint[0] for endpoint in ENDPOINTS]
 WRONG_METHOD = {"GET": "PATCH", "PUT": "POST", "DELETE": "POST"}

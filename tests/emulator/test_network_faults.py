@@ -439,7 +439,7 @@ def wait_for_open_connections(emu, most):
 
 
 def test_400_connections_that_never_finish_their_headers_are_dropped(emu):
-    emu.config(idle_timeout_s=1)
+    emu.config(idle_timeout_s=0.5)
     emu.reset_stats()
     before = emu.stats()["connections"]["open"]  # this call's own and other tests' idle ones
     sockets = [connect(emu.url) for _ in range(400)]
