@@ -13,7 +13,9 @@ import click
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.tap_base import CliTestOptionValue
+from typing_extensions import override
 
 from tap_zoho_territories.runtime import SyncRuntime
 from tap_zoho_territories.streams import STREAM_TYPES, ZohoStream
@@ -24,7 +26,8 @@ from zoho_crm_singer.plugin import (
     CONNECTION_PROPERTIES,
     EXIT_FAILURES,
     SecretSafeConfig,
-    check_unknown_settings,
+    log_config_errors,
+    unknown_settings,
     user_agent,
 )
 
@@ -96,11 +99,29 @@ class TapZohoTerritories(SecretSafeConfig, Tap):
             ),
         )
 
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Validate the config; a misspelt setting is refused in every mode.
+
+        A misspelt setting (say `max_concurency`) must not silently fall back to a default. The
+        SDK validates `--discover`'s config without raising (discovery needs no credentials);
+        unknown settings are refused there too. (SDK internal, see SecretSafeConfig.)
+        """
+        problems: list[str] = []
+        try:
+            errors = super()._validate_config(raise_errors=raise_errors)
+        except ConfigValidationError as exc:
+            errors, problems = exc.errors, exc.errors
+        unknown = unknown_settings(self._config, self.config_jsonschema.get("properties", {}))
+        if unknown:
+            problems = [*problems, unknown]
+        if problems:
+            raise ConfigValidationError("Config validation failed", errors=problems)
+        return errors
+
     @cached_property
     def runtime(self) -> SyncRuntime:
         """The client and fetch pool of this run (built on first use)."""
-        # A misspelt setting (say `max_concurency`) must not silently fall back to a default.
-        check_unknown_settings(self.config, self.config_jsonschema.get("properties", {}))
         settings = ConnectionSettings.from_config(self.config)
         return SyncRuntime(settings, self.logger, user_agent(self.name))
 
@@ -203,16 +224,25 @@ class TapZohoTerritories(SecretSafeConfig, Tap):
         param: click.Option,
         value: str,
     ) -> None:
-        """`--test`: read one record of every stream and report which streams are readable."""
-        if value != CliTestOptionValue.All.value:
-            super().cb_test(ctx, param, value)
+        """`--test`: read one record of every stream and report which streams are readable.
+
+        `--test=schema` writes every SCHEMA message. A bad setting is reported as in a sync.
+        """
+        if value == CliTestOptionValue.Disabled.value:
             return
         config: Any = ctx.params.get("config")
-        tap = cls(
-            config=config.config if config else None,
-            parse_env_config=config.parse_env if config else False,
-            validate_config=True,
-        )
+        try:
+            tap = cls(
+                config=config.config if config else None,
+                parse_env_config=config.parse_env if config else False,
+                validate_config=True,
+            )
+        except ConfigValidationError as exc:
+            log_config_errors(cls.logger, exc)
+            ctx.exit(EXIT_FAILURES)
+        if value == CliTestOptionValue.Schema.value:
+            tap.write_schemas()
+            ctx.exit(0)
         try:
             tap.runtime.prefetch_children = False
             tap.run_connection_test()
