@@ -10,6 +10,8 @@ from singer_sdk import Stream
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
+from typing_extensions import override
 
 from tap_zoho_territories import schemas
 from tap_zoho_territories.prefetch import PageChain
@@ -64,12 +66,19 @@ class ZohoStream(Stream):
         return self._tap.runtime  # type: ignore[attr-defined]
 
     @property
+    def lineage(self) -> list[str]:
+        """The names of this stream and its ancestors, the top-level stream last."""
+        names = []
+        stream: type[Stream] | None = type(self)
+        while stream is not None:
+            names.append(stream.name)  # type: ignore[misc]
+            stream = stream.parent_stream_type
+        return names
+
+    @property
     def rank(self) -> int:
         """Position of this stream (or its top-level ancestor) in the writer's order."""
-        top: type[Stream] = type(self)
-        while top.parent_stream_type is not None:
-            top = top.parent_stream_type
-        name: str = top.name  # type: ignore[misc]
+        name = self.lineage[-1]
         return SYNC_ORDER.index(name) if name in SYNC_ORDER else len(SYNC_ORDER)
 
     # Requests
@@ -188,11 +197,49 @@ class ZohoStream(Stream):
         """Children are keyed by this record's id (see each child's `context_key`)."""
         return {child.context_key: record["id"] for child in self.child_streams}  # type: ignore[attr-defined]
 
+    @override
     def finalize_state_progress_markers(self, state: dict | None = None) -> None:
-        """Called by the SDK after a top-level stream (and its children) synced completely."""
+        """Called by the SDK once a top-level stream, and then each child, synced completely."""
+        if state is None:
+            self._activate_version()
         super().finalize_state_progress_markers(state)
         if state is None and self.parent_stream_type is None:
             self._tap.completed_streams.add(self.name)  # type: ignore[attr-defined]
+
+    # ACTIVATE_VERSION
+
+    @override
+    def _write_activate_version_message(self, full_table_version: int) -> None:
+        """Deferred: the SDK calls this when each partition starts; see `_activate_version`.
+
+        SDK internal (in tests/unit/test_sdk_contract.py). The SDK writes ACTIVATE_VERSION before
+        the records, once per parent record for a child stream: a target that acts on it would
+        drop the old rows before the new ones arrive (and for good if the run then fails), and
+        do it once per parent. RECORD messages still carry the version the SDK sets here.
+        """
+
+    def _activate_version(self) -> None:
+        """One ACTIVATE_VERSION for the whole stream, after all its records, when it is complete.
+
+        Only for a selected full-table stream that was read in full: not after `--test` (the SDK
+        does not finalize it), a failed run, or when this stream or a parent was skipped.
+        """
+        if not (
+            self.selected
+            and self.replication_method == REPLICATION_FULL_TABLE
+            and self.emit_activate_version_messages
+        ):
+            return
+        if any(self.runtime.is_gated(name) for name in self.lineage):
+            return
+        # A child whose parents had no record never synced: the target needs its SCHEMA first.
+        self._write_schema_message()
+        super()._write_activate_version_message(self.table_version)
+
+    @property
+    def table_version(self) -> int:
+        """The run's version of every full-table stream: the tap's start in seconds (as the SDK)."""
+        return self._tap.initialized_at // 1000
 
     def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
         """RECORD messages, without the SDK's per-record walks when they cannot change anything.

@@ -74,6 +74,16 @@ class TapZohoTerritories(SecretSafeConfig, Tap):
             "after this time on the first run.",
         ),
         th.Property(
+            "emit_activate_version_messages",
+            th.BooleanType,
+            default=True,
+            title="Emit ACTIVATE_VERSION messages",
+            description="After each full-table stream is read completely, send ACTIVATE_VERSION, "
+            "so that targets which support it (target-postgres) mark or delete the rows Zoho no "
+            "longer has. Targets without support ignore it. With it on, territories is read in "
+            "full each run.",
+        ),
+        th.Property(
             "user_type",
             th.StringType,
             default="AllUsers",

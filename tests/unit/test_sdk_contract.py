@@ -25,6 +25,7 @@ METHODS: list[tuple[type, str, tuple[str, ...]]] = [
     (Stream, "_write_starting_replication_value", ("context",)),
     (Stream, "_generate_record_messages", ("record",)),
     (Stream, "_write_schema_message", ()),
+    (Stream, "_write_activate_version_message", ("full_table_version",)),
     (Tap, "load_streams", ()),
     (Tap, "sync_all", ()),
     (Tap, "_handle_termination", ("signum", "frame")),
