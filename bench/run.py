@@ -86,6 +86,7 @@ def least_tap_calls(state: dict[str, Any]) -> int:
         + pages(len(groups), 200)
         + len(groups)
         + sum(pages(len(g["sources"]), 200) for g in groups)
+        + 3  # roles, profiles and the org: one call each
     )
 
 

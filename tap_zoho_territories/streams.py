@@ -15,7 +15,7 @@ from typing_extensions import override
 
 from tap_zoho_territories import schemas
 from tap_zoho_territories.prefetch import PageChain
-from tap_zoho_territories.records import RecordShaper, to_utc
+from tap_zoho_territories.records import RecordShaper, edition, to_utc
 from tap_zoho_territories.runtime import RECORDS_AHEAD
 from zoho_crm_api import endpoints
 from zoho_crm_api.client import Page
@@ -38,7 +38,6 @@ SYNC_ORDER = (
     "territories",
     "user_groups",
 )
-TIME_FIELDS = ("created_time", "modified_time")
 
 
 class ZohoStream(Stream):
@@ -50,6 +49,9 @@ class ZohoStream(Stream):
     schema_dict: ClassVar[dict]
     # For children: the context key that carries the parent's id, used as `{id}` in the path.
     context_key: ClassVar[str | None] = None
+    # Timestamps written in UTC, and the `{name, id}` reference whose id becomes `parent_id`.
+    time_fields: ClassVar[tuple[str, ...]] = ("created_time", "modified_time")
+    parent_ref: ClassVar[str | None] = None
     # Records are parsed JSON with counts made integers in `transform`: every value already has
     # its schema type, so the SDK's per-value conformance pass (the largest CPU cost) is skipped.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
@@ -186,11 +188,13 @@ class ZohoStream(Stream):
     def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
         """One API object as a record: lower-case keys, schema fields only, UTC timestamps."""
         record = self._shape(raw)
-        for field in TIME_FIELDS:
+        for field in self.time_fields:
             if field in record:
                 record[field] = to_utc(record[field])
         if context and self.context_key:
             record[self.context_key] = context[self.context_key]
+        if self.parent_ref:
+            record["parent_id"] = ref_id(record.get(self.parent_ref))
         return record
 
     def get_child_context(self, record: dict, context: Context | None) -> dict:
@@ -285,6 +289,7 @@ class TerritoriesStream(ZohoStream):
     schema_dict = schemas.TERRITORY
     primary_keys = ["id"]
     replication_key = "modified_time"
+    parent_ref = "reporting_to"
 
     def request_params(self, context: Context | None) -> dict[str, Any]:
         """Incremental runs ask Zoho only for territories modified since the bookmark."""
@@ -298,12 +303,6 @@ class TerritoriesStream(ZohoStream):
             "value": zoho_time(start, minus_seconds=1),
         }
         return {"filters": json.dumps(criterion, separators=(",", ":"))}
-
-    def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
-        """Adds `parent_id` from `reporting_to.id`."""
-        record = super().transform(raw, context)
-        record["parent_id"] = ref_id(record.get("reporting_to"))
-        return record
 
 
 class TerritoryUsersStream(ZohoStream):
@@ -373,12 +372,8 @@ class UserTerritoriesStream(ZohoStream):
     state_partitioning_keys = []
     ignore_parent_replication_key = True
     selected_by_default = False
-
-    def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
-        """E10 capitalises `Name`, `Manager`, `Reporting_To`; adds `parent_id`."""
-        record = super().transform(raw, context)
-        record["parent_id"] = ref_id(record.get("reporting_to"))
-        return record
+    # E10 capitalises `Name`, `Manager` and `Reporting_To` (lower-cased like every key).
+    parent_ref = "reporting_to"
 
 
 class UserGroupsStream(ZohoStream):
@@ -449,6 +444,48 @@ class UserGroupSourcesStream(ZohoStream):
         return record
 
 
+class RolesStream(ZohoStream):
+    """E18 GET /settings/roles: every role (one call, no paging), with `parent_id`."""
+
+    name = "roles"
+    endpoint = endpoints.ROLES_LIST
+    schema_dict = schemas.ROLE
+    primary_keys = ["id"]
+    # E18's audit keys end in `__s` (zoho-api.md §10).
+    time_fields = ("created_time__s", "modified_time__s")
+    parent_ref = "reporting_to"
+
+
+class ProfilesStream(ZohoStream):
+    """E19 GET /settings/profiles: every profile (one call; `info` holds no paging)."""
+
+    name = "profiles"
+    endpoint = endpoints.PROFILES_LIST
+    schema_dict = schemas.PROFILE
+    primary_keys = ["id"]
+
+
+class OrganizationStream(ZohoStream):
+    """E20 GET /org: the one organisation, with its `edition`."""
+
+    name = "organization"
+    endpoint = endpoints.ORGANIZATION
+    schema_dict = schemas.ORGANIZATION
+    primary_keys = ["id"]
+
+    def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
+        """Adds `edition`, derived from `license_details` (zoho-api.md §10 "Edition")."""
+        record = super().transform(raw, context)
+        record["edition"], unknown = edition(record.get("license_details"))
+        if unknown is not None:
+            self.logger.warning(
+                "GET /org: license_details.paid_type %s names no known edition; edition is "
+                "'free', the one with the lowest limits.",
+                unknown,
+            )
+        return record
+
+
 STREAM_TYPES: tuple[type[ZohoStream], ...] = (
     TerritoriesStream,
     TerritoryUsersStream,
@@ -459,4 +496,7 @@ STREAM_TYPES: tuple[type[ZohoStream], ...] = (
     UserGroupAssociatedUserCountsStream,
     UserGroupSourcesCountsStream,
     UserGroupSourcesStream,
+    RolesStream,
+    ProfilesStream,
+    OrganizationStream,
 )

@@ -55,8 +55,9 @@ class TapZohoTerritories(SecretSafeConfig, Tap):
     """Singer tap for Zoho CRM territories, territory users, user groups and their counts.
 
     Reads territories and their users, users and their territories, user groups, their
-    sources, and associated-user counts; pages are fetched in parallel up to max_concurrency
-    with the fewest calls Zoho's API allows.
+    sources, and associated-user counts, and the roles, profiles and organisation they refer
+    to; pages are fetched in parallel up to max_concurrency with the fewest calls Zoho's API
+    allows.
     """
 
     name = "tap-zoho-territories"
@@ -94,7 +95,7 @@ class TapZohoTerritories(SecretSafeConfig, Tap):
     ).to_dict()
 
     def discover_streams(self) -> list[Stream]:
-        """The nine streams; discovery makes no API call."""
+        """Every stream of STREAM_TYPES; discovery makes no API call."""
         return [stream_type(self) for stream_type in STREAM_TYPES]
 
     def load_streams(self) -> list[Stream]:  # type: ignore[misc]  # final in the SDK; we reorder

@@ -31,6 +31,9 @@ DEFAULT_STREAMS = {
     "user_group_associated_user_counts",
     "user_group_sources_counts",
     "user_group_sources",
+    "roles",
+    "profiles",
+    "organization",
 }
 
 

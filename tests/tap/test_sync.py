@@ -21,6 +21,9 @@ DEFAULT_STREAMS = {
     "user_group_associated_user_counts",
     "user_group_sources_counts",
     "user_group_sources",
+    "roles",
+    "profiles",
+    "organization",
 }
 
 
@@ -142,6 +145,10 @@ def test_fewest_calls(full_run: tuple[TapRun, dict], state: dict) -> None:
         "GET /settings/user_groups/{id}/sources": sum(
             pages(len(g["sources"]), 200) for g in state["user_groups"]
         ),
+        # roles, profiles and the org: one call each (no paging).
+        "GET /settings/roles": 1,
+        "GET /settings/profiles": 1,
+        "GET /org": 1,
     }
     calls = {k: v for k, v in stats["requests"].items() if not k.startswith("POST /oauth")}
     assert calls == expected
@@ -168,7 +175,7 @@ def test_schema_once_per_stream(full_run: tuple[TapRun, dict]) -> None:
     assert set(schemas.values()) == {1}
 
 
-def test_discovery_lists_nine_streams_without_calls(emulator: EmulatorProcess) -> None:
+def test_discovery_lists_every_stream_without_calls(emulator: EmulatorProcess) -> None:
     emulator.reset_stats()
     catalog = discover(emulator.config_for_tap())
     streams = {s["tap_stream_id"]: s for s in catalog["streams"]}
