@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from tap_zoho_territories.runtime import SyncRuntime
     from tap_zoho_territories.tap import TapZohoTerritories
 
+ALL_USERS, DELETED_USERS, DELETED = "AllUsers", "DeletedUsers", "deleted"
+
 # The order in which the writer takes streams: long chains of sequential pages first, so that
 # the child partitions of territories and groups are fetched in parallel meanwhile.
 SYNC_ORDER = (
@@ -165,15 +167,11 @@ class ZohoStream(Stream):
         runtime = self.runtime
         if runtime.is_gated(self.name):
             return
-        if context is None:
-            chain = runtime.top_chain(self)
-        else:
-            key = str(context[self.context_key])  # type: ignore[index]
-            chain = runtime.children.take(self.name, key) or self.chain_for_parent(key).start()
         try:
-            for page in chain:
-                for raw in page:
-                    yield self.transform(raw, context)
+            for chain in self.chains(context):
+                for page in chain:
+                    for raw in page:
+                        yield self.transform(raw, context)
         except ZohoAccessError as exc:
             runtime.gate(self.name, exc)
         unknown = self._shape.unknown - self._unknown_reported
@@ -184,6 +182,13 @@ class ZohoStream(Stream):
                 ", ".join(sorted(unknown)),
             )
             self._unknown_reported |= unknown
+
+    def chains(self, context: Context | None) -> list[PageChain]:
+        """The started list calls whose pages make up one partition, read in this order."""
+        if context is None:
+            return [self.runtime.top_chain(self)]
+        key = str(context[self.context_key])  # type: ignore[index]
+        return [self.runtime.children.take(self.name, key) or self.chain_for_parent(key).start()]
 
     def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
         """One API object as a record: lower-case keys, schema fields only, UTC timestamps."""
@@ -291,6 +296,18 @@ class TerritoriesStream(ZohoStream):
     replication_key = "modified_time"
     parent_ref = "reporting_to"
 
+    @property
+    @override
+    def replication_method(self) -> str:
+        """Full table while ACTIVATE_VERSION is on: that is how a deleted territory is found.
+
+        Zoho lists 2000 territories a page, so a full read costs what an incremental one does
+        in orgs of up to 2000 territories; the target then marks or drops the ones gone.
+        """
+        if self.emit_activate_version_messages:
+            return REPLICATION_FULL_TABLE
+        return super().replication_method
+
     def request_params(self, context: Context | None) -> dict[str, Any]:
         """Incremental runs ask Zoho only for territories modified since the bookmark."""
         start = self.bookmark(context)
@@ -350,14 +367,73 @@ class UsersStream(ZohoStream):
     primary_keys = ["id"]
     replication_key = "modified_time"
 
+    @property
+    def user_type(self) -> str:
+        """The `type` of users read (setting `user_type`)."""
+        return str(self.config.get("user_type") or ALL_USERS)
+
+    @property
+    def reads_deleted_users(self) -> bool:
+        """True for AllUsers (the default): Zoho's AllUsers is active and inactive users only."""
+        return self.user_type == ALL_USERS
+
     def request_params(self, context: Context | None) -> dict[str, Any]:
         """The kind of users to read."""
-        return {"type": self.config.get("user_type") or "AllUsers"}
+        return {"type": self.user_type}
 
     def request_headers(self, context: Context | None) -> dict[str, str]:
         """Incremental runs send If-Modified-Since; Zoho answers 304 when nothing changed."""
         start = self.bookmark(context)
         return {"If-Modified-Since": zoho_time(start, minus_seconds=1)} if start else {}
+
+    @override
+    def chains(self, context: Context | None) -> list[PageChain]:
+        """AllUsers, then every deleted user (`type=DeletedUsers`, in full: one call per 200).
+
+        Deleted users are read on incremental runs too and without If-Modified-Since: whether
+        Zoho moves `Modified_Time` when it deletes a user is not documented, and a deletion
+        missed once would never be read again. They are fetched alongside AllUsers's pages.
+        """
+        chains = super().chains(context)
+        if self.reads_deleted_users:
+            deleted = PageChain(
+                self.runtime.scheduler,
+                (self.rank, 0),
+                self._deleted_users_page,
+                ahead=max(1, RECORDS_AHEAD // (self.endpoint.per_page or 1)),
+            )
+            chains.append(deleted.start())
+        return chains
+
+    def _deleted_users_page(self, number: int) -> Page:
+        """One page of `type=DeletedUsers`, each user marked `status: deleted` (worker thread)."""
+        page = self.fetch_page(None, number, {"type": DELETED_USERS}, {})
+        for raw in page.records:
+            raw["status"] = DELETED
+        return page
+
+    def _is_listed_deleted(self, record: dict[str, Any]) -> bool:
+        return self.reads_deleted_users and record.get("status") == DELETED
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: dict[str, Any], *, context: Context | None = None
+    ) -> None:
+        """The bookmark follows AllUsers only (SDK internal, in tests/unit/test_sdk_contract.py).
+
+        Deleted users are all read again each run: their older `modified_time` would otherwise
+        pull the bookmark back when AllUsers has nothing newer.
+        """
+        if not self._is_listed_deleted(latest_record):
+            super()._increment_stream_state(latest_record, context=context)
+
+    @override
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        """No child partition for a deleted user: Zoho took their territories away."""
+        if not self._is_listed_deleted(record):
+            yield from super().generate_child_contexts(record, context)
 
 
 class UserTerritoriesStream(ZohoStream):

@@ -71,8 +71,9 @@ class TapZohoTerritories(SecretSafeConfig, Tap):
             "start_date",
             th.DateTimeType,
             title="Start date",
-            description="Incremental streams (territories, users) start from records modified "
-            "after this time on the first run.",
+            description="Incremental streams (users; territories when "
+            "emit_activate_version_messages is off) start from records modified after this time "
+            "on the first run.",
         ),
         th.Property(
             "emit_activate_version_messages",

@@ -89,9 +89,14 @@ def test_territory_counts_are_integers_and_exact(
 
 
 def test_users_match_the_org(full_run: tuple[TapRun, dict], state: dict) -> None:
+    # AllUsers (active and inactive), then the deleted users (type=DeletedUsers).
     records = {r["id"]: r for r in full_run[0].records["users"]}
-    truth = {u["id"]: u for u in org_truth.listed_users(state)}
+    truth = {u["id"]: u for u in state["users"]}
     assert records.keys() == truth.keys()
+    assert {uid: r["status"] for uid, r in records.items()} == {
+        uid: u["status"] for uid, u in truth.items()
+    }
+    assert "deleted" in {r["status"] for r in records.values()}
     for uid, user in truth.items():
         record = records[uid]
         # Zoho's mixed casing becomes lower case; `$` prefixes are dropped.
@@ -136,7 +141,8 @@ def test_fewest_calls(full_run: tuple[TapRun, dict], state: dict) -> None:
         "GET /settings/territories/actions/associated_users_count": pages(
             len(state["territories"]), 200
         ),
-        "GET /users": pages(len(org_truth.listed_users(state)), 200),
+        "GET /users": pages(len(org_truth.listed_users(state)), 200)
+        + pages(len(org_truth.deleted_users(state)), 200),  # the deleted users: 1 call per 200
         "GET /settings/user_groups": pages(len(state["user_groups"]), 200),
         "GET /settings/user_groups/actions/associated_users_count": pages(
             len(state["user_groups"]), 200
