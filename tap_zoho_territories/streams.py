@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Stream
@@ -134,16 +134,28 @@ class ZohoStream(Stream):
     def make_chain(self, context: Context | None) -> PageChain:
         """A not-yet-started chain of this stream's pages for one context."""
         children = [c for c in self.child_streams if c.selected or c.has_selected_descendents]
-        priority = (self.rank, 0) if context is None else (self.rank, 1)
         params, headers = self.request_params(context), self.request_headers(context)
-        return PageChain(
-            self.runtime.scheduler,
-            priority,
+        return self.page_chain(
+            context is not None,
             lambda number: self.fetch_page(context, number, params, headers),
-            ahead=max(1, RECORDS_AHEAD // (self.endpoint.per_page or 1)),
             on_page=(lambda records: self._register_children(children, records))
             if children
             else None,
+        )
+
+    def page_chain(
+        self,
+        child: bool,
+        fetch: Callable[[int], Page],
+        on_page: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> PageChain:
+        """A not-yet-started chain of the pages `fetch(number)` gets, on the shared pool."""
+        return PageChain(
+            self.runtime.scheduler,
+            (self.rank, int(child)),
+            fetch,
+            ahead=max(1, RECORDS_AHEAD // (self.endpoint.per_page or 1)),
+            on_page=on_page,
         )
 
     def _register_children(self, children: list[Stream], records: list[dict]) -> None:
@@ -374,8 +386,11 @@ class UsersStream(ZohoStream):
 
     @property
     def reads_deleted_users(self) -> bool:
-        """True for AllUsers (the default): Zoho's AllUsers is active and inactive users only."""
-        return self.user_type == ALL_USERS
+        """True for AllUsers (the default), which is active and inactive users only.
+
+        Not when only a child stream is selected: deleted users have no territories.
+        """
+        return self.user_type == ALL_USERS and self.selected
 
     def request_params(self, context: Context | None) -> dict[str, Any]:
         """The kind of users to read."""
@@ -396,13 +411,7 @@ class UsersStream(ZohoStream):
         """
         chains = super().chains(context)
         if self.reads_deleted_users:
-            deleted = PageChain(
-                self.runtime.scheduler,
-                (self.rank, 0),
-                self._deleted_users_page,
-                ahead=max(1, RECORDS_AHEAD // (self.endpoint.per_page or 1)),
-            )
-            chains.append(deleted.start())
+            chains.append(self.page_chain(False, self._deleted_users_page).start())
         return chains
 
     def _deleted_users_page(self, number: int) -> Page:
