@@ -22,7 +22,9 @@ from zoho_crm_emulator.config import (
     TOKEN_FAULT_KINDS,
     EmulatorConfig,
 )
-from zoho_crm_emulator.org import Org, generated_org, sample_org
+from zoho_crm_emulator.org import Org
+from zoho_crm_emulator.org_generated import generated_org
+from zoho_crm_emulator.org_sample import sample_org
 from zoho_crm_emulator.server import EmulatorServer, serve
 
 PROG = "zoho-crm-emulator"

@@ -5,8 +5,8 @@ objects (the dicts Zoho returns) are built on demand by the endpoint modules, so
 100,000 users stays small in memory.  Every read and write goes through the org's lock, and
 every write bumps :attr:`Org.version`, which invalidates the derived caches.
 
-The sample org and the generator live in ``org_sample.py`` and ``org_generated.py``; use
-:func:`sample_org` and :func:`generated_org` from here.
+The factories import this module, never the other way round: ``org_sample.sample_org()``
+and ``org_generated.generated_org(territories, users, groups, seed)``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,11 @@ STANDARD_PROFILE = "This profile will have all the permissions except administra
 
 #: Source types of a user group, as E15 names them.
 SOURCE_TYPES = ("users", "roles", "groups", "territories")
+
+
+def api_name_of(name: str) -> str:
+    """A territory's ``api_name`` as Zoho derives it from its name."""
+    return name.replace(" ", "_").replace("-", "_")
 
 
 @dataclass(slots=True)
@@ -227,11 +232,12 @@ class Org:
         self._user_list_cache.clear()
 
     def insert_user(self, user: User) -> None:
-        """Add a user to a finished org (indexes kept)."""
+        """Add a user to a finished org (indexes kept; cheapest for ids above all others)."""
         self.add_user(user)
-        self._user_order = sorted(self.users, key=int)
-        self._role_users.setdefault(user.role_id, []).append(user.id)
-        self._role_users[user.role_id].sort(key=int)
+        for ids in (self._user_order, self._role_users.setdefault(user.role_id, [])):
+            ids.append(user.id)
+            if len(ids) > 1 and int(ids[-2]) > int(user.id):
+                ids.sort(key=int)
         self.touch_users()
 
     def remove_territory(self, territory_id: str) -> list[str]:
@@ -380,17 +386,3 @@ class Org:
         """Whether the user's profile is Administrator."""
         profile = self.profiles.get(user.profile_id)
         return profile is not None and profile.name == "Administrator"
-
-
-def sample_org() -> Org:
-    """The organisation of the seed samples (see ``org_sample.py``)."""
-    from zoho_crm_emulator.org_sample import build_sample_org  # noqa: PLC0415
-
-    return build_sample_org()
-
-
-def generated_org(territories: int, users: int, groups: int, seed: int) -> Org:
-    """A generated organisation, deterministic for ``seed`` (see ``org_generated.py``)."""
-    from zoho_crm_emulator.org_generated import build_generated_org  # noqa: PLC0415
-
-    return build_generated_org(territories, users, groups, seed)

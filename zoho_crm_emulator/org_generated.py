@@ -36,6 +36,7 @@ from zoho_crm_emulator.org import (
     Territory,
     User,
     UserGroup,
+    api_name_of,
 )
 
 _ZONES = [
@@ -116,170 +117,228 @@ def _level_sizes(count: int) -> list[int]:
     return sizes
 
 
-def build_generated_org(territories: int, users: int, groups: int, seed: int) -> Org:  # noqa: C901 - being split (emulator branch)
+def generated_org(territories: int, users: int, groups: int, seed: int) -> Org:
     """Build a generated organisation (at least 1 territory and 1 user)."""
-    territories, users, groups = max(1, territories), max(1, users), max(0, groups)
-    rng = random.Random(seed)
-    prefix = (4_000_000 + rng.randrange(5_000_000)) * 10**12
-    offset, zone = _ZONES[rng.randrange(len(_ZONES))]
-    company = f"{_COMPANIES[rng.randrange(len(_COMPANIES))]} {seed}"
-    org = Org(company, str(prefix // 10**12 * 100 + 17), offset, zone)
+    return _Builder(seed).build(max(1, territories), max(1, users), max(0, groups))
 
-    def ident(n: int) -> str:
-        return str(prefix + n)
 
-    # Roles and profiles.
-    role_ids = [ident(31_151 + 3 * k) for k in range(len(_ROLE_NAMES) + 1)]
-    org.roles[role_ids[0]] = Role(
-        role_ids[0], "CEO", None, CEO_ROLE, share_with_peers=True, admin_user=True
-    )
-    for k, name in enumerate(_ROLE_NAMES, start=1):
-        boss = role_ids[0] if k <= 2 else role_ids[rng.randrange(1, k)]
-        org.roles[role_ids[k]] = Role(role_ids[k], name, boss)
-    profile_names = ["Administrator", "Standard", "Sales", "Support"]
-    profile_ids = [ident(31_157 + 3 * 40 + k) for k in range(len(profile_names))]
-    for pid, name in zip(profile_ids, profile_names, strict=True):
-        org.profiles[pid] = Profile(pid, name)
+class _Builder:
+    """The steps of :func:`generated_org`, each drawing from one generator in a fixed order.
 
-    # Users.
-    user_ids = [ident(10_000_000 + 1_000 * i + 1) for i in range(users)]
-    admin = user_ids[0]
-    created_times = sorted(rng.randrange(_START, _CREATED_END) for _ in range(users))
-    random_ = rng.random
-    randrange = rng.randrange
-    for i, uid in enumerate(user_ids):
-        first = _FIRST[randrange(len(_FIRST))]
-        last = _LAST[randrange(len(_LAST))]
-        draw = random_()
-        if i == 0:
-            status, role, profile, confirm = ACTIVE, role_ids[0], profile_ids[0], True
-        else:
-            status = DELETED if draw < 0.01 else INACTIVE if draw < 0.04 else ACTIVE
-            role = role_ids[randrange(1, len(role_ids))]
-            profile = profile_ids[0] if random_() < 0.01 else profile_ids[randrange(1, 4)]
-            confirm = random_() >= 0.02
-        created = created_times[i]
-        org.add_user(
-            User(
-                id=uid,
-                first_name=first,
-                last_name=last,
-                email=f"{first}.{last}.{i}@{company.split(maxsplit=1)[0]}.example".lower(),
-                status=status,
-                confirm=confirm,
-                role_id=role,
-                profile_id=profile,
-                reporting_to_id=None if i == 0 else user_ids[randrange(max(1, i // 4 + 1))],
-                created_by_id=admin,
-                modified_by_id=admin,
-                created_at=created,
-                modified_at=created + randrange(max(1, _END - created)),
-                zuid=str(70_000_000_000 + 7 * i + seed % 7),
-            )
+    The order of draws is the org: changing it changes every org a seed gives (the
+    fingerprint test in tests/emulator/test_generated.py guards it).
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.rng = rng = random.Random(seed)
+        self.prefix = (4_000_000 + rng.randrange(5_000_000)) * 10**12
+        offset, zone = _ZONES[rng.randrange(len(_ZONES))]
+        self.company = f"{_COMPANIES[rng.randrange(len(_COMPANIES))]} {seed}"
+        self.org = Org(self.company, str(self.prefix // 10**12 * 100 + 17), offset, zone)
+        self.role_ids: list[str] = []
+        self.profile_ids: list[str] = []
+        self.user_ids: list[str] = []
+        self.territory_ids: list[str] = []
+
+    def ident(self, n: int) -> str:
+        """An id in the org's id space."""
+        return str(self.prefix + n)
+
+    def build(self, territories: int, users: int, groups: int) -> Org:
+        """Every step, in order."""
+        self.roles_and_profiles()
+        self.users(users)
+        self.territories(territories)
+        self.assignments()
+        self.managers()
+        self.groups(groups)
+        admin = self.user_ids[0]
+        self.org.current_user_id = admin
+        _audit_roles_and_profiles(self.org, admin)
+        return self.org.finish()
+
+    def roles_and_profiles(self) -> None:
+        """A small role tree under the CEO; four profiles."""
+        org, rng = self.org, self.rng
+        self.role_ids = role_ids = [self.ident(31_151 + 3 * k) for k in range(len(_ROLE_NAMES) + 1)]
+        org.roles[role_ids[0]] = Role(
+            role_ids[0], "CEO", None, CEO_ROLE, share_with_peers=True, admin_user=True
         )
+        for k, name in enumerate(_ROLE_NAMES, start=1):
+            boss = role_ids[0] if k <= 2 else role_ids[rng.randrange(1, k)]
+            org.roles[role_ids[k]] = Role(role_ids[k], name, boss)
+        profile_names = ["Administrator", "Standard", "Sales", "Support"]
+        self.profile_ids = [self.ident(31_157 + 3 * 40 + k) for k in range(len(profile_names))]
+        for pid, name in zip(self.profile_ids, profile_names, strict=True):
+            org.profiles[pid] = Profile(pid, name)
 
-    # Territory tree.
-    sizes = _level_sizes(territories)
-    territory_ids = [ident(500_000_000 + 12 * k + 5) for k in range(territories)]
-    t_created = sorted(rng.randrange(_START, _CREATED_END) for _ in range(territories))
-    levels: list[list[str]] = []
-    index = 0
-    for depth, size in enumerate(sizes):
-        level: list[str] = []
-        for k in range(size):
-            tid = territory_ids[index]
-            parent: str | None = None
-            description: str | None = "Organization Parent Territory"
-            if depth == 0:
-                name = company
-            else:
-                if depth == 1:
-                    name = _REGIONS[k] if k < len(_REGIONS) else f"Region {k + 1}"
-                else:
-                    name = f"{_CITIES[randrange(len(_CITIES))]} {index}"
-                parent = levels[-1][randrange(len(levels[-1]))]
-                draw = random_()
-                description = None if draw < 0.3 else "" if draw < 0.4 else f"{name} territory"
-            created = t_created[index]
-            org.add_territory(
-                Territory(
-                    id=tid,
-                    name=name,
-                    api_name=name.replace(" ", "_").replace("-", "_"),
-                    description=description,
-                    parent_id=parent,
-                    manager_id=None,
-                    permission_type="read_only" if random_() < 0.15 else "read_write_delete",
+    def _status_role_profile(self, i: int) -> tuple[str, str, str, bool]:
+        rng, role_ids, profile_ids = self.rng, self.role_ids, self.profile_ids
+        draw = rng.random()
+        if i == 0:
+            return ACTIVE, role_ids[0], profile_ids[0], True
+        status = DELETED if draw < 0.01 else INACTIVE if draw < 0.04 else ACTIVE
+        role = role_ids[rng.randrange(1, len(role_ids))]
+        profile = profile_ids[0] if rng.random() < 0.01 else profile_ids[rng.randrange(1, 4)]
+        return status, role, profile, rng.random() >= 0.02
+
+    def users(self, count: int) -> None:
+        """User 0 is the active admin CEO; the others' status, role and profile are drawn."""
+        org, rng = self.org, self.rng
+        self.user_ids = user_ids = [self.ident(10_000_000 + 1_000 * i + 1) for i in range(count)]
+        admin = user_ids[0]
+        created_times = sorted(rng.randrange(_START, _CREATED_END) for _ in range(count))
+        domain = self.company.split(maxsplit=1)[0].lower()
+        for i, uid in enumerate(user_ids):
+            first = _FIRST[rng.randrange(len(_FIRST))]
+            last = _LAST[rng.randrange(len(_LAST))]
+            status, role, profile, confirm = self._status_role_profile(i)
+            created = created_times[i]
+            reporting_to = None if i == 0 else user_ids[rng.randrange(max(1, i // 4 + 1))]
+            org.add_user(
+                User(
+                    id=uid,
+                    first_name=first,
+                    last_name=last,
+                    email=f"{first}.{last}.{i}@{domain}.example".lower(),
+                    status=status,
+                    confirm=confirm,
+                    role_id=role,
+                    profile_id=profile,
+                    reporting_to_id=reporting_to,
                     created_by_id=admin,
                     modified_by_id=admin,
                     created_at=created,
-                    modified_at=created + randrange(max(1, _END - created)),
-                    depth=depth,
+                    modified_at=created + rng.randrange(max(1, _END - created)),
+                    zuid=str(70_000_000_000 + 7 * i + self.seed % 7),
                 )
             )
-            level.append(tid)
-            index += 1
-        levels.append(level)
 
-    # Assignments and managers.
-    root = territory_ids[0]
-    org.assign(admin, root)
-    non_root = territory_ids[1:]
-    active_users = [uid for uid in user_ids[1:] if org.users[uid].status == ACTIVE]
-    for uid in user_ids[1:]:
-        if org.users[uid].status == DELETED or random_() < 0.08:
-            continue
-        if not non_root:
-            org.assign(uid, root)
-            continue
-        wanted = 1 + (random_() < 0.35) + (random_() < 0.1)
-        for _ in range(wanted):
-            org.assign(uid, non_root[randrange(len(non_root))])
-    org.territories[root].manager_id = admin
-    for tid in non_root:
-        members = [u for u in org.territory_users[tid] if org.users[u].status == ACTIVE]
-        if members:
-            manager = sorted(members, key=int)[randrange(len(members))]
+    def _territory_row(self, index: int, depth: int, k: int, parents: list[str]) -> Territory:
+        rng = self.rng
+        parent: str | None = None
+        description: str | None = "Organization Parent Territory"
+        if depth == 0:
+            name = self.company
         else:
-            manager = active_users[randrange(len(active_users))] if active_users else admin
-            org.assign(manager, tid)
-        org.territories[tid].manager_id = manager
+            if depth == 1:
+                name = _REGIONS[k] if k < len(_REGIONS) else f"Region {k + 1}"
+            else:
+                name = f"{_CITIES[rng.randrange(len(_CITIES))]} {index}"
+            parent = parents[rng.randrange(len(parents))]
+            draw = rng.random()
+            description = None if draw < 0.3 else "" if draw < 0.4 else f"{name} territory"
+        permission = "read_only" if rng.random() < 0.15 else "read_write_delete"
+        return Territory(
+            id=self.territory_ids[index],
+            name=name,
+            api_name=api_name_of(name),
+            description=description,
+            parent_id=parent,
+            manager_id=None,
+            permission_type=permission,
+            created_by_id=self.user_ids[0],
+            modified_by_id=self.user_ids[0],
+            created_at=0,
+            modified_at=0,
+            depth=depth,
+        )
 
-    # User groups.
-    group_ids = [ident(900_000_000 + 1_000 * k + 2) for k in range(groups)]
-    g_created = sorted(rng.randrange(_START, _CREATED_END) for _ in range(groups))
-    deep = [tid for tid in non_root if org.territories[tid].depth >= 2] or non_root
-    for k, gid in enumerate(group_ids):
-        sources: list[Source] = []
-        for _ in range(randrange(0, 7)):
-            sources.append(Source("users", user_ids[randrange(len(user_ids))]))
-        for _ in range(randrange(0, 3)):
-            sources.append(Source("roles", role_ids[randrange(3, len(role_ids))], random_() < 0.4))
+    def territories(self, count: int) -> None:
+        """A tree level by level, each territory's parent drawn from the level above."""
+        rng = self.rng
+        self.territory_ids = [self.ident(500_000_000 + 12 * k + 5) for k in range(count)]
+        created_times = sorted(rng.randrange(_START, _CREATED_END) for _ in range(count))
+        levels: list[list[str]] = []
+        index = 0
+        for depth, size in enumerate(_level_sizes(count)):
+            level: list[str] = []
+            for k in range(size):
+                row = self._territory_row(index, depth, k, levels[-1] if levels else [])
+                row.created_at = created_times[index]
+                row.modified_at = row.created_at + rng.randrange(max(1, _END - row.created_at))
+                self.org.add_territory(row)
+                level.append(row.id)
+                index += 1
+            levels.append(level)
+
+    def assignments(self) -> None:
+        """The admin in the root; every other user not deleted in 1 to 3 (8 % in none)."""
+        org, rng = self.org, self.rng
+        root, non_root = self.territory_ids[0], self.territory_ids[1:]
+        org.assign(self.user_ids[0], root)
+        for uid in self.user_ids[1:]:
+            if org.users[uid].status == DELETED or rng.random() < 0.08:
+                continue
+            if not non_root:
+                org.assign(uid, root)
+                continue
+            wanted = 1 + (rng.random() < 0.35) + (rng.random() < 0.1)
+            for _ in range(wanted):
+                org.assign(uid, non_root[rng.randrange(len(non_root))])
+
+    def managers(self) -> None:
+        """Every territory's manager is one of its active users (added when it has none)."""
+        org, rng = self.org, self.rng
+        admin = self.user_ids[0]
+        active = [uid for uid in self.user_ids[1:] if org.users[uid].status == ACTIVE]
+        org.territories[self.territory_ids[0]].manager_id = admin
+        for tid in self.territory_ids[1:]:
+            members = [u for u in org.territory_users[tid] if org.users[u].status == ACTIVE]
+            if members:
+                manager = sorted(members, key=int)[rng.randrange(len(members))]
+            else:
+                manager = active[rng.randrange(len(active))] if active else admin
+                org.assign(manager, tid)
+            org.territories[tid].manager_id = manager
+
+    def _sources(self, k: int, group_ids: list[str], deep: list[str]) -> list[Source]:
+        rng, user_ids, role_ids = self.rng, self.user_ids, self.role_ids
+        sources = [
+            Source("users", user_ids[rng.randrange(len(user_ids))])
+            for _ in range(rng.randrange(0, 7))
+        ]
+        for _ in range(rng.randrange(0, 3)):
+            role = role_ids[rng.randrange(3, len(role_ids))]
+            sources.append(Source("roles", role, rng.random() < 0.4))
         if deep:
-            for _ in range(randrange(0, 3)):
-                sources.append(Source("territories", deep[randrange(len(deep))], random_() < 0.5))
-        if k > 0 and random_() < 0.3:
-            sources.append(Source("groups", group_ids[randrange(k)]))
+            for _ in range(rng.randrange(0, 3)):
+                territory = deep[rng.randrange(len(deep))]
+                sources.append(Source("territories", territory, rng.random() < 0.5))
+        if k > 0 and rng.random() < 0.3:
+            sources.append(Source("groups", group_ids[rng.randrange(k)]))
         if not sources:
-            sources.append(Source("users", user_ids[randrange(len(user_ids))]))
+            sources.append(Source("users", user_ids[rng.randrange(len(user_ids))]))
         unique: dict[tuple[str, str], Source] = {}
         for source in sources:
             unique.setdefault((source.type, source.id), source)
-        created = g_created[k]
-        modified = None if random_() < 0.2 else created + randrange(max(1, _END - created))
-        org.groups[gid] = UserGroup(
-            id=gid,
-            name=f"{_GROUP_NAMES[k % len(_GROUP_NAMES)]} {k + 1}",
-            description=None if random_() < 0.3 else f"Group {k + 1} of {company}",
-            created_by_id=admin,
-            modified_by_id=None if modified is None else admin,
-            created_at=created,
-            modified_at=modified,
-            sources=list(unique.values()),
-        )
-    org.current_user_id = admin
-    _audit_roles_and_profiles(org, admin)
-    return org.finish()
+        return list(unique.values())
+
+    def groups(self, count: int) -> None:
+        """User groups whose sources mix users, roles, territories and earlier groups."""
+        org, rng = self.org, self.rng
+        admin = self.user_ids[0]
+        group_ids = [self.ident(900_000_000 + 1_000 * k + 2) for k in range(count)]
+        created_times = sorted(rng.randrange(_START, _CREATED_END) for _ in range(count))
+        non_root = self.territory_ids[1:]
+        deep = [tid for tid in non_root if org.territories[tid].depth >= 2] or non_root
+        for k, gid in enumerate(group_ids):
+            sources = self._sources(k, group_ids, deep)
+            created = created_times[k]
+            modified = (
+                None if rng.random() < 0.2 else created + rng.randrange(max(1, _END - created))
+            )
+            org.groups[gid] = UserGroup(
+                id=gid,
+                name=f"{_GROUP_NAMES[k % len(_GROUP_NAMES)]} {k + 1}",
+                description=None if rng.random() < 0.3 else f"Group {k + 1} of {self.company}",
+                created_by_id=admin,
+                modified_by_id=None if modified is None else admin,
+                created_at=created,
+                modified_at=modified,
+                sources=sources,
+            )
 
 
 def _audit_roles_and_profiles(org: Org, admin: str) -> None:

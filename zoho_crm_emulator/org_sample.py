@@ -38,6 +38,7 @@ from zoho_crm_emulator.org import (
     Territory,
     User,
     UserGroup,
+    api_name_of,
 )
 from zoho_crm_emulator.timeutil import parse_ts
 
@@ -236,7 +237,7 @@ def _territory(  # noqa: PLR0917 - a row of the table below
     return Territory(
         id=tid,
         name=name,
-        api_name=name.replace(" ", "_").replace("-", "_"),
+        api_name=api_name_of(name),
         description=description,
         parent_id=parent,
         manager_id=manager,
@@ -249,7 +250,7 @@ def _territory(  # noqa: PLR0917 - a row of the table below
     )
 
 
-def build_sample_org() -> Org:
+def sample_org() -> Org:
     """Build the sample organisation."""
     org = Org("Zylker Chennai", "60019394660", IST, "Asia/Kolkata")
     created = _t("2023-02-01T10:15:00+05:30")

@@ -23,11 +23,12 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from zoho_crm_emulator.config import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+_E = TypeVar("_E", bound="EmulatorProcess")  # Self, on Python 3.10 and the stdlib only
 
 
 class EmulatorError(RuntimeError):
@@ -44,10 +45,11 @@ class EmulatorProcess:
         self._proc: subprocess.Popen[str] | None = None
         self._stderr: IO[str] | None = None
         self._drain: threading.Thread | None = None
+        self._start_config: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> EmulatorProcess:
+    def start(self: _E) -> _E:
         """Start the subprocess and wait for its base URL."""
         if self._proc is not None:
             return self
@@ -71,6 +73,7 @@ class EmulatorProcess:
             self.stop()
             raise EmulatorError(f"emulator did not start: {line!r}\n{err}")
         self.url = line.strip()
+        self._start_config = self.config()
         return self
 
     def _first_line(self) -> str:
@@ -123,7 +126,7 @@ class EmulatorProcess:
         """The exit code once stopped, else ``None``."""
         return None if self._proc is None else self._proc.poll()
 
-    def __enter__(self) -> EmulatorProcess:
+    def __enter__(self: _E) -> _E:
         return self.start()
 
     def __exit__(
@@ -165,6 +168,12 @@ class EmulatorProcess:
     def reset_org(self) -> None:
         """``POST /__emulator/reset-org``: rebuild the org as it was at start."""
         self._call("POST", "/__emulator/reset-org", {})
+
+    def reset(self) -> None:
+        """The org, the live settings and the stats as they were at start."""
+        self._call("POST", "/__emulator/config", self._start_config)
+        self.reset_org()
+        self.reset_stats()
 
     def config(self, **changes: Any) -> dict[str, Any]:
         """``POST /__emulator/config`` with ``changes`` (none: just read it)."""

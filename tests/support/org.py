@@ -32,7 +32,6 @@ class Org:
     def __init__(self, emulator: EmulatorProcess) -> None:
         self.emulator = emulator
         self.start = self.state()
-        self.start_config = emulator.config()
 
     def state(self) -> dict[str, Any]:
         """The emulator's state dump."""
@@ -40,9 +39,7 @@ class Org:
 
     def reset(self) -> None:
         """The org, the live settings and the counts as they were at start."""
-        self.emulator.config(**self.start_config)
-        self.emulator.reset_org()
-        self.emulator.reset_stats()
+        self.emulator.reset()
 
     def config(self, **overrides: Any) -> dict[str, Any]:
         """Target settings for this emulator."""
