@@ -10,8 +10,12 @@ MELTANO_VERSION := 4.4.1
 MELTANO_VENV := .venv-meltano
 MELTANO := $(MELTANO_VENV)/bin/meltano
 MELTANO_STAMP := $(MELTANO_VENV)/.installed-$(MELTANO_VERSION)
+# Dagster too (orchestration/dagster/, "Many orgs" in the README): its own pins, its own venv.
+DAGSTER_DIR := orchestration/dagster
+DAGSTER_VENV := .venv-dagster
+DAGSTER_STAMP := $(DAGSTER_VENV)/.installed
 
-.PHONY: install meltano test test-fast lint typecheck bench demo clean docs
+.PHONY: install meltano dagster test test-fast lint typecheck bench demo clean docs dist
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,16 +34,35 @@ $(MELTANO_STAMP):
 
 meltano: $(MELTANO_STAMP)
 
+$(DAGSTER_STAMP): $(DAGSTER_DIR)/requirements.txt $(DAGSTER_DIR)/pyproject.toml
+	rm -rf $(DAGSTER_VENV)
+	$(PYTHON) -m venv $(DAGSTER_VENV)
+	$(DAGSTER_VENV)/bin/pip install --quiet --upgrade pip
+	$(DAGSTER_VENV)/bin/pip install --quiet -r $(DAGSTER_DIR)/requirements.txt -e $(DAGSTER_DIR)
+	touch $(DAGSTER_STAMP)
+
+dagster: $(DAGSTER_STAMP)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy zoho_crm_api zoho_crm_singer tap_zoho_territories target_zoho_territories zoho_crm_emulator demo
+	$(BIN)/mypy $(DAGSTER_DIR)/zoho_orgs
 
-# The whole suite; the pipeline tests (tests/pipeline/) run .venv-meltano's meltano.
-test: lint typecheck $(MELTANO_STAMP)
+# The whole suite; the pipeline tests (tests/pipeline/) run .venv-meltano's meltano and
+# .venv-dagster's dagster, and tests/pipeline/test_wheel.py installs the wheel `make dist` just
+# built into a fresh venv.
+test: lint typecheck dist $(MELTANO_STAMP) $(DAGSTER_STAMP)
 	$(BIN)/pytest -p no:cacheprovider
+
+# The sdist and the wheel in dist/ (python -m build: the wheel is built from the sdist, in an
+# isolated environment), then their metadata and README checked as PyPI would (twine check).
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
 
 # The quick tiers (pure unit tests and the emulator over HTTP), under a minute: run them often.
 test-fast: $(STAMP)
@@ -50,7 +73,7 @@ demo: $(STAMP) $(MELTANO_STAMP)
 	$(BIN)/python demo/run_demo.py --meltano $(MELTANO)
 
 clean:
-	rm -rf $(VENV) $(MELTANO_VENV) .meltano .pytest_cache .mypy_cache .ruff_cache output build dist *.egg-info
+	rm -rf $(VENV) $(MELTANO_VENV) $(DAGSTER_VENV) .meltano .pytest_cache .mypy_cache .ruff_cache output build dist *.egg-info
 
 # Benchmarks against the emulator (not part of `make test`); writes bench/results.json and .md.
 bench: $(STAMP)

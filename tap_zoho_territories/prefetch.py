@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -45,14 +46,15 @@ class Scheduler:
                 thread.start()
             self._cond.notify()
 
-    def close(self) -> None:
-        """Drop queued tasks and let the workers finish the ones they are running."""
+    def close(self, timeout: float = 60.0) -> None:
+        """Drop queued tasks and give the workers up to `timeout` s to finish running ones."""
         with self._cond:
             self._closed = True
             self._heap.clear()
             self._cond.notify_all()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout=60)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def _run(self) -> None:
         while True:

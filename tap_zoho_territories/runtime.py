@@ -1,11 +1,15 @@
-"""What one sync shares between streams: the client, the fetch pool and child partitions."""
+"""What one sync shares between streams: the client, the fetch pool and child partitions.
+
+It also knows how the run is going: once it must stop (a Zoho error, a signal), the client
+sends nothing more, pages already fetched are still written, and streams left incomplete are
+not reported as completed.
+"""
 
 from __future__ import annotations
 
 import logging
-import sys
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tap_zoho_territories.prefetch import ChildPartitions, PageChain, Scheduler
 from zoho_crm_api.client import ZohoClient
@@ -20,7 +24,11 @@ if TYPE_CHECKING:
 # parent, per worker.
 RECORDS_AHEAD = 800
 CHILD_WINDOW_PER_WORKER = 16
+# Fetch threads hold the GIL only briefly, but wait up to the switch interval (5 ms by default)
+# to get it back from the busy writer thread after every answer arrives; the CLI sets this.
 SWITCH_INTERVAL = 0.001
+# How long closing waits for the workers: after a stop each ends within a second.
+CLOSE_TIMEOUT = 2.0
 
 
 class SyncRuntime:
@@ -30,9 +38,6 @@ class SyncRuntime:
         self, settings: ConnectionSettings, logger: logging.Logger, user_agent: str
     ) -> None:
         self.logger = logger
-        # Fetch threads hold the GIL only briefly, but wait up to the switch interval (5 ms by
-        # default) to get it back from the busy writer thread after every answer arrives.
-        sys.setswitchinterval(SWITCH_INTERVAL)
         self.client = ZohoClient(settings, logger, user_agent=user_agent)
         workers = settings.max_concurrency
         self.scheduler = Scheduler(workers)
@@ -42,6 +47,11 @@ class SyncRuntime:
         self._planned: list[ZohoStream] = []
         self._gated: dict[str, ZohoAccessError] = {}
         self._lock = threading.Lock()
+        # Top-level streams whose writing began, and those that cannot be complete.
+        self.started: set[str] = set()
+        self._incomplete: set[str] = set()
+        # Why the run stops: the first error, or the signal's message.
+        self.cause: BaseException | str | None = None
 
     def plan(self, streams: list[ZohoStream]) -> None:
         """Prefetch these streams' pages once the first of them starts syncing."""
@@ -57,6 +67,7 @@ class SyncRuntime:
         The first call starts every planned stream's chain: by then the SDK has settled each
         stream's replication method (a selected child forces its parent to full table).
         """
+        self.started.add(stream.name)
         planned, self._planned = self._planned, []
         for other in planned:
             self._top[other.name] = other.make_chain(None).start()
@@ -86,7 +97,35 @@ class SyncRuntime:
         """Streams skipped in this run and why."""
         return dict(self._gated)
 
+    def stop(self, cause: BaseException | str) -> None:
+        """Stop the run: no new call; pages already fetched are still written (thread-safe).
+
+        The first cause is kept: a ZohoStopped that follows from it only repeats it.
+        """
+        with self._lock:
+            if self.cause is None:
+                self.cause = cause
+        self.client.stop(str(cause))
+
+    @property
+    def stopping(self) -> bool:
+        """True once the run must stop."""
+        return self.client.stopped
+
+    def mark_incomplete(self, stream: ZohoStream) -> None:
+        """A partition of `stream` could not be read: its top-level stream is not complete."""
+        top: Any = type(stream)
+        while top.parent_stream_type is not None:
+            top = top.parent_stream_type
+        with self._lock:
+            self._incomplete.add(str(top.name))
+
+    def is_incomplete(self, stream: str) -> bool:
+        """True when a partition of this top-level stream (or of a child) was not read."""
+        return stream in self._incomplete
+
     def close(self) -> None:
         """Stop the workers and release connections."""
-        self.scheduler.close()
+        self.client.stop("the run is over")
+        self.scheduler.close(timeout=CLOSE_TIMEOUT)
         self.client.close()

@@ -20,7 +20,7 @@ from tap_zoho_territories.runtime import RECORDS_AHEAD
 from zoho_crm_api import endpoints
 from zoho_crm_api.client import Page
 from zoho_crm_api.endpoints import Endpoint
-from zoho_crm_api.errors import ZohoAccessError, ZohoAPIError
+from zoho_crm_api.errors import ZohoAccessError, ZohoAPIError, ZohoError
 from zoho_crm_api.values import ref_id, to_int, zoho_time
 
 if TYPE_CHECKING:
@@ -174,6 +174,7 @@ class ZohoStream(Stream):
 
     # Records
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Records of one partition, from pages fetched ahead by the pool."""
         runtime = self.runtime
@@ -186,6 +187,14 @@ class ZohoStream(Stream):
                         yield self.transform(raw, context)
         except ZohoAccessError as exc:
             runtime.gate(self.name, exc)
+        except ZohoError as exc:
+            if context is None:
+                raise  # the SDK ends the stream here; its bookmark does not advance
+            # A child partition that cannot be read stops the run, but the parent's records
+            # and the partitions already fetched are still written; the stream is not complete.
+            runtime.stop(exc)
+            runtime.mark_incomplete(self)
+            return
         unknown = self._shape.unknown - self._unknown_reported
         if unknown:
             self.logger.warning(
@@ -214,6 +223,7 @@ class ZohoStream(Stream):
             record["parent_id"] = ref_id(record.get(self.parent_ref))
         return record
 
+    @override
     def get_child_context(self, record: dict, context: Context | None) -> dict:
         """Children are keyed by this record's id (see each child's `context_key`)."""
         return {child.context_key: record["id"] for child in self.child_streams}  # type: ignore[attr-defined]
@@ -224,7 +234,8 @@ class ZohoStream(Stream):
         if state is None:
             self._activate_version()
         super().finalize_state_progress_markers(state)
-        if state is None and self.parent_stream_type is None:
+        top_level = state is None and self.parent_stream_type is None
+        if top_level and not self.runtime.is_incomplete(self.name):
             self._tap.completed_streams.add(self.name)  # type: ignore[attr-defined]
 
     # ACTIVATE_VERSION
@@ -243,7 +254,8 @@ class ZohoStream(Stream):
         """One ACTIVATE_VERSION for the whole stream, after all its records, when it is complete.
 
         Only for a selected full-table stream that was read in full: not after `--test` (the SDK
-        does not finalize it), a failed run, or when this stream or a parent was skipped.
+        does not finalize it), in a run that is stopping, when a partition of it or of its
+        parent could not be read, or when this stream or a parent was skipped.
         """
         if not (
             self.selected
@@ -251,7 +263,10 @@ class ZohoStream(Stream):
             and self.emit_activate_version_messages
         ):
             return
-        if any(self.runtime.is_gated(name) for name in self.lineage):
+        runtime = self.runtime
+        if runtime.stopping or runtime.is_incomplete(self.lineage[-1]):
+            return  # a partition was not read, or later calls were refused
+        if any(runtime.is_gated(name) for name in self.lineage):
             return
         # A child whose parents had no record never synced: the target needs its SCHEMA first.
         self._write_schema_message()
@@ -262,6 +277,7 @@ class ZohoStream(Stream):
         """The run's version of every full-table stream: the tap's start in seconds (as the SDK)."""
         return self._tap.initialized_at // 1000
 
+    @override
     def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
         """RECORD messages, without the SDK's per-record walks when they cannot change anything.
 
@@ -291,6 +307,7 @@ class ZohoStream(Stream):
             self.__dict__["_prune_cache"] = needed
         return needed
 
+    @override
     def _write_schema_message(self) -> None:
         """Write SCHEMA once per stream, not once per parent record as the SDK would."""
         if not self._schema_written:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import signal
 import sys
+from collections.abc import Mapping
 from functools import cached_property
 from types import FrameType
-from typing import Any, cast
+from typing import IO, Any, NoReturn, cast
 
 import click
 from singer_sdk import Stream, Tap
@@ -17,16 +18,19 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
-from tap_zoho_territories.runtime import SyncRuntime
+from tap_zoho_territories.runtime import SWITCH_INTERVAL, SyncRuntime
 from tap_zoho_territories.streams import STREAM_TYPES, ZohoStream
-from zoho_crm_api.errors import ZohoError
+from zoho_crm_api.errors import ZohoConfigError, ZohoError
 from zoho_crm_api.settings import ConnectionSettings
 from zoho_crm_api.values import parse_time
 from zoho_crm_singer.plugin import (
     CONNECTION_PROPERTIES,
     EXIT_FAILURES,
+    OneLineErrors,
     SecretSafeConfig,
     log_config_errors,
+    log_failure,
+    read_json_object,
     unknown_settings,
     user_agent,
 )
@@ -51,7 +55,29 @@ USER_TYPES = [
 ]
 
 
-class TapZohoTerritories(SecretSafeConfig, Tap):
+def bookmark_problem(state: Mapping[str, Any]) -> str | None:
+    """What is wrong with a state's bookmarks (a value that is not a date-time), or None."""
+    bookmarks = state.get("bookmarks", {})
+    if not isinstance(bookmarks, dict):
+        return f"'bookmarks' is a JSON {type(bookmarks).__name__}, not an object"
+    for name, bookmark in bookmarks.items():
+        if not isinstance(bookmark, dict):
+            return f"the bookmark of stream {name!r} is not a JSON object"
+        value = bookmark.get("replication_key_value")
+        if value is None or str(bookmark.get("replication_key", "")) not in INCREMENTAL_KEYS:
+            continue
+        try:
+            parse_time(str(value))
+        except ValueError:
+            return f"the bookmark of stream {name!r} is {str(value)[:60]!r}, not a date-time"
+    return None
+
+
+# The replication key of the incremental streams (territories, users): a date-time.
+INCREMENTAL_KEYS = frozenset({"modified_time"})
+
+
+class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
     """Singer tap for Zoho CRM territories, territory users, user groups and their counts.
 
     Reads territories and their users, users and their territories, user groups, their
@@ -95,11 +121,13 @@ class TapZohoTerritories(SecretSafeConfig, Tap):
         ),
     ).to_dict()
 
+    @override
     def discover_streams(self) -> list[Stream]:
         """Every stream of STREAM_TYPES; discovery makes no API call."""
         return [stream_type(self) for stream_type in STREAM_TYPES]
 
-    def load_streams(self) -> list[Stream]:  # type: ignore[misc]  # final in the SDK; we reorder
+    @override  # type: ignore[misc]  # final in the SDK; we reorder
+    def load_streams(self) -> list[Stream]:
         """Streams in the writer's order (long sequential page chains first)."""
         streams = super().load_streams()
         return sorted(
@@ -135,10 +163,51 @@ class TapZohoTerritories(SecretSafeConfig, Tap):
     def runtime(self) -> SyncRuntime:
         """The client and fetch pool of this run (built on first use)."""
         settings = ConnectionSettings.from_config(self.config)
+        start = self.config.get("start_date")
+        if start is not None:
+            try:
+                parse_time(str(start))
+            except ValueError:
+                msg = (
+                    f"start_date {str(start)[:60]!r} is not a date-time. What to do: give one "
+                    "like 2024-01-31T00:00:00Z."
+                )
+                raise ZohoConfigError(msg) from None
         return SyncRuntime(settings, self.logger, user_agent(self.name))
 
+    @classmethod
+    @override
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: Any = None,
+        state: IO[str] | None = None,
+        catalog: IO[str] | None = None,
+    ) -> None:
+        """Run the tap; a state or catalog file that cannot be used is one line, exit 1."""
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        try:
+            state = read_json_object(state, "--state")
+            catalog = read_json_object(catalog, "--catalog")
+            super().invoke(
+                about=about, about_format=about_format, config=config, state=state, catalog=catalog
+            )
+        except ZohoConfigError as exc:
+            cls.logger.error("Input error: %s", exc)  # noqa: TRY400
+            sys.exit(EXIT_FAILURES)
+
+    @override
     def load_state(self, state: dict[str, Any]) -> None:
         """Load bookmarks, and the resume marker the SDK would drop."""
+        problem = bookmark_problem(state)
+        if problem is not None:
+            msg = (
+                f"the state cannot be used: {problem}. Nothing was read or sent. What to do: "
+                "fix or remove that bookmark (the stream is then read from start_date)."
+            )
+            raise ZohoConfigError(msg)
         super().load_state(state)
         if RESUME_KEY in state:
             self._raw_state[RESUME_KEY] = state[RESUME_KEY]
@@ -148,22 +217,44 @@ class TapZohoTerritories(SecretSafeConfig, Tap):
         """Top-level streams fully synced in this run (or by the interrupted run it resumes)."""
         return set()
 
-    def sync_all(self) -> None:  # type: ignore[misc]
+    @override  # type: ignore[misc]  # final in the SDK; we keep fetched pages and STATE
+    def sync_all(self) -> None:
         """Sync every selected stream, fetching ahead in parallel; summarise calls at the end.
 
-        Zoho errors end the run with their message (no traceback) after the STATE reached so
-        far, marked so that the next run resumes.
+        When the run must stop (a Zoho error, a signal, anything unexpected), no call is sent
+        any more, the pages already fetched are written, and the STATE reached so far is
+        written, marked so that the next run resumes; then exit 1 with one line saying why.
         """
         try:
             self._skip_resumed_streams()
             self.runtime.plan([s for s in self.streams.values() if isinstance(s, ZohoStream)])
             super().sync_all()
-        except ZohoError as exc:
-            self._fail(exc)
+        except Exception as exc:
+            self._keep_fetched_pages(exc)
         finally:
+            if "runtime" in self.__dict__ and self.runtime.cause is not None:
+                self._fail(self.runtime.cause)
             self._close_runtime()
         if self._raw_state.pop(RESUME_KEY, None) is not None:
             self._state_writer.write_state(self.state)
+
+    def _keep_fetched_pages(self, exc: Exception) -> None:
+        """Stop the run, then write what was already fetched of the streams not yet started."""
+        if "runtime" not in self.__dict__:
+            self._fail(exc)
+        runtime = self.runtime
+        runtime.stop(exc)
+        for stream in self.streams.values():
+            wanted = stream.selected or stream.has_selected_descendents
+            if stream.parent_stream_type is not None or not wanted:
+                continue
+            if stream.name in runtime.started:
+                continue
+            try:
+                stream.sync()
+                stream.finalize_state_progress_markers()
+            except Exception:  # the stream stays incomplete; keep going
+                self.logger.debug("Stream '%s' stopped at its first unfetched page.", stream.name)
 
     @property
     def _raw_state(self) -> dict[str, Any]:
@@ -195,15 +286,25 @@ class TapZohoTerritories(SecretSafeConfig, Tap):
                     skipped.selected = False
                 self.completed_streams.add(name)
 
+    @override
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         """SIGTERM/SIGINT end the run like a Zoho error: STATE to resume from, exit 1.
 
-        The SDK's own handler exits 0, which would make a partial sync look complete.
+        The first signal stops the client (no new call, every wait ends) and lets the writer
+        write the pages already fetched; a second one ends the run at once. The SDK's own
+        handler exits 0, which would make a partial sync look complete.
         """
-        self._fail(f"Stopped by {signal.Signals(signum).name} before the sync finished.")
+        reason = f"Stopped by {signal.Signals(signum).name} before the sync finished."
+        runtime: SyncRuntime | None = self.__dict__.get("runtime")
+        if runtime is None or runtime.stopping:
+            self._fail(reason)
+        runtime.stop(reason)
 
-    def _fail(self, reason: ZohoError | str) -> None:
-        self.logger.error("%s", reason)
+    def _fail(self, reason: BaseException | str) -> NoReturn:
+        if isinstance(reason, BaseException):
+            log_failure(self.logger, reason, self.config)
+        else:
+            self.logger.error("%s", reason)
         if "runtime" in self.__dict__:
             self._raw_state[RESUME_KEY] = {
                 "stopped_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -230,6 +331,7 @@ class TapZohoTerritories(SecretSafeConfig, Tap):
             )
 
     @classmethod
+    @override
     def cb_test(
         cls,
         ctx: click.Context,
@@ -259,9 +361,10 @@ class TapZohoTerritories(SecretSafeConfig, Tap):
             tap.runtime.prefetch_children = False
             tap.run_connection_test()
             gated = tap.runtime.gated
+            if tap.runtime.cause is not None:
+                tap._fail(tap.runtime.cause)
         except ZohoError as exc:
             tap._fail(exc)
-            return
         readable = [name for name in tap.streams if name not in gated]
         tap.logger.info("Connection test: readable streams: %s", ", ".join(readable) or "none")
         for name, error in gated.items():

@@ -14,6 +14,7 @@ if str(ROOT) not in sys.path:  # the project need not be installed to run its te
     sys.path.insert(0, str(ROOT))
 
 from tests.support.api import ZohoApi  # noqa: E402
+from tests.support.env import isolate_this_process  # noqa: E402
 from tests.support.org import DEFAULT_ORG_ARGS, Org, emulator_org  # noqa: E402
 from tests.support.secrets_check import assert_no_secrets  # noqa: E402
 from zoho_crm_emulator.process import EmulatorProcess  # noqa: E402
@@ -65,7 +66,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the tier markers; capture in-process logs at DEBUG for the secrets check."""
+    """Register the tier markers; capture in-process logs at DEBUG for the secrets check.
+
+    In-process runs keep their access tokens in a cache directory of the session's own.
+    """
+    isolate_this_process()
     for tier in TIERS:
         config.addinivalue_line("markers", f"{tier}: tests in tests/{tier}/")
     config.addinivalue_line(

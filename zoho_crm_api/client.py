@@ -1,26 +1,25 @@
 """The Zoho CRM HTTP client shared by the tap and the target.
 
-One `requests.Session`, one token, at most `max_concurrency` requests in flight, retries with
-exponential backoff and jitter on 429/5xx/dropped connections, one refresh-and-retry on
-`INVALID_TOKEN`, errors carrying Zoho's code and message, and a count of calls per endpoint.
+One transport (deadlines, size cap, no redirects, stop), one token, at most `max_concurrency`
+requests in flight, one retry policy (429, 5xx, dropped connections and, for reads, answers
+that are not the endpoint's JSON), one refresh per rejected token, errors carrying Zoho's code
+and message, and a count of calls per endpoint.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-import backoff
 import msgspec
-import requests
-from requests.adapters import HTTPAdapter
 
-from zoho_crm_api.auth import TokenManager
+from zoho_crm_api.auth import TOKEN_ENDPOINT, TokenManager
 from zoho_crm_api.endpoints import Endpoint
 from zoho_crm_api.errors import (
     ACCESS_CODES,
@@ -29,21 +28,34 @@ from zoho_crm_api.errors import (
     ZohoBadAnswer,
     ZohoBudgetExhausted,
     ZohoCreditsExhausted,
-    ZohoRetriesExhausted,
+    ZohoError,
+    ZohoRetryAfterTooLong,
 )
+from zoho_crm_api.retry import Retry, RetryPolicy, StopSignal, retry_after_seconds
 from zoho_crm_api.settings import ConnectionSettings
+from zoho_crm_api.token_cache import TokenCache
+from zoho_crm_api.transport import MEGABYTE, Dropped, RawAnswer, Transport
 
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 30.0
-RETRY_AFTER_CAP = 300.0
-TOKEN_ENDPOINT = "POST /oauth/v2/token"
 CREDITS_HEADER = "X-API-CREDITS-REMAINING"
 _decode = msgspec.json.Decoder().decode
+# Anything shaped like a Zoho access token, or an Authorization header echoed by a proxy.
+_TOKEN_SHAPES = re.compile(r"\d{4}\.[0-9a-fA-F]{8,}\.[0-9a-fA-F]{8,}|Zoho-oauthtoken\s+\S+")
+
+__all__ = [
+    "TOKEN_ENDPOINT",
+    "Answer",
+    "CallStats",
+    "Page",
+    "ZohoClient",
+    "checked_body",
+    "excerpt",
+    "redact_tokens",
+]
 
 
 @dataclass
 class Answer:
-    """One HTTP answer: the status and the parsed JSON body (None for 204/304).
+    """One HTTP answer: the status and the parsed JSON body (None for a documented 204/304).
 
     `lost` describes an earlier attempt of the same call whose answer never arrived (a 5xx
     or a dropped connection): Zoho may have applied that attempt, so a write's retry can find
@@ -65,11 +77,13 @@ class Page:
 
 
 class CallStats:
-    """Thread-safe counts of calls per endpoint, retries and credits."""
+    """Thread-safe counts of calls per endpoint, token requests, retries and credits."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
+        self.token_requests = 0
+        self.cached_tokens = 0
         self.retries = 0
         self.credits = 0
 
@@ -81,30 +95,46 @@ class CallStats:
             self.credits += 1
 
     def count(self, endpoint: str, *, retry: bool = False) -> None:
-        """Count one request sent to `endpoint`."""
+        """Count one API request sent to `endpoint`."""
         with self._lock:
             self.calls[endpoint] += 1
             if retry:
                 self.retries += 1
 
+    def count_token_request(self) -> None:
+        """Count one request sent to the accounts server's token endpoint."""
+        with self._lock:
+            self.token_requests += 1
+
+    def count_cached_token(self) -> None:
+        """Count one access token taken from the token cache instead of requested."""
+        with self._lock:
+            self.cached_tokens += 1
+
     @property
     def api_calls(self) -> int:
-        """API calls made, the token endpoint excluded."""
-        return sum(n for key, n in self.calls.items() if key != TOKEN_ENDPOINT)
+        """API calls made (token requests are counted apart)."""
+        return sum(self.calls.values())
 
     def summary(self) -> str:
-        """One line per endpoint, most used first."""
+        """The API calls, one line per endpoint, most used first; then the token requests."""
         lines = [
-            f"Zoho API calls: {self.api_calls} (retries {self.retries}, credits {self.credits}, "
-            f"token refreshes {self.calls[TOKEN_ENDPOINT]})"
+            f"Zoho API calls: {self.api_calls} (retries {self.retries}, credits {self.credits})"
         ]
         lines += [f"  {n:>7}  {key}" for key, n in self.calls.most_common()]
+        reused = f"; cached tokens reused: {self.cached_tokens}" if self.cached_tokens else ""
+        lines.append(f"Zoho token requests: {self.token_requests} ({TOKEN_ENDPOINT}{reused})")
         return "\n".join(lines)
 
 
-def _excerpt(content: bytes) -> str:
-    """The start of a body, printable, for messages (never more than 60 characters)."""
-    text = content[:60].decode("utf-8", "replace")
+def redact_tokens(text: str) -> str:
+    """`text` with anything shaped like an access token (or an echoed header) replaced."""
+    return _TOKEN_SHAPES.sub("<redacted>", text)
+
+
+def excerpt(content: bytes) -> str:
+    """The start of a body for messages: printable, at most 60 characters, no token in it."""
+    text = redact_tokens(content[:200].decode("utf-8", "replace"))[:60]
     return "".join(ch if ch.isprintable() else " " for ch in text).strip()
 
 
@@ -112,34 +142,67 @@ def checked_body(api: Endpoint, status: int, content_type: str, content: bytes) 
     """The JSON object of a 2xx answer, or ZohoBadAnswer when it is not what Zoho documents.
 
     Zoho answers `application/json` (zoho-api.md §9), a JSON object whose envelope key holds the
-    records or per-item results; an error envelope (`status: error`) with a 2xx is not an answer.
+    records (JSON objects) or per-item results; a paged list carries `info.more_records`; an
+    error envelope (`status: error`) with a 2xx is not an answer.
     """
     route = api.route
     if content_type.split(";", maxsplit=1)[0].strip().lower() != "application/json":
         shown = content_type or "no Content-Type"
-        raise ZohoBadAnswer(route, status, f"the content type is {shown}", _excerpt(content))
+        raise ZohoBadAnswer(route, status, f"the content type is {shown}", excerpt(content))
     try:
         body = _decode(content)
     except msgspec.DecodeError:
         raise ZohoBadAnswer(
-            route, status, "the body is not JSON or is cut short", _excerpt(content)
+            route, status, "the body is not JSON or is cut short", excerpt(content)
         ) from None
     if not isinstance(body, dict):
-        raise ZohoBadAnswer(route, status, "the body is not a JSON object", _excerpt(content))
-    value = body.get(api.envelope)
-    if not isinstance(value, api.envelope_type) or isinstance(value, bool):
-        if body.get("status") == "error" and "code" in body:
-            problem = f"an error envelope with a {status}: {body.get('code')} {body.get('message')}"
-        else:
-            problem = f"the {api.envelope!r} key is missing or not a {api.envelope_type.__name__}"
-        raise ZohoBadAnswer(route, status, problem, _excerpt(content))
+        raise ZohoBadAnswer(route, status, "the body is not a JSON object", excerpt(content))
+    problem = _envelope_problem(api, status, body)
+    if problem is not None:
+        raise ZohoBadAnswer(route, status, problem, excerpt(content))
     return body
 
 
-def _no_credits_left(response: requests.Response) -> bool:
+def _envelope_problem(api: Endpoint, status: int, body: dict[str, Any]) -> str | None:
+    value = body.get(api.envelope)
+    if not isinstance(value, api.envelope_type) or isinstance(value, bool):
+        if body.get("status") == "error" and "code" in body:
+            return f"an error envelope with a {status}: {body.get('code')} {body.get('message')}"
+        return f"the {api.envelope!r} key is missing or not a {api.envelope_type.__name__}"
+    if isinstance(value, list) and not all(isinstance(item, dict) for item in value):
+        return f"an item of {api.envelope!r} is not a JSON object"
+    if api.paged and not api.is_write:
+        info = body.get("info")
+        if not isinstance(info, dict) or not isinstance(info.get("more_records"), bool):
+            return "the 'info' block with 'more_records' is missing"
+    return None
+
+
+def _error_envelope(content: bytes) -> dict[str, Any] | None:
+    """The JSON object of an error answer, or None when the body is not one."""
+    try:
+        body = _decode(content)
+    except msgspec.DecodeError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _no_credits_left(raw: RawAnswer) -> bool:
     """True when Zoho says no API credit is left (zoho-api.md §6: sent past half the credits)."""
-    remaining = response.headers.get(CREDITS_HEADER, "").strip()
+    remaining = raw.headers.get(CREDITS_HEADER, "").strip()
     return remaining.isdigit() and int(remaining) == 0
+
+
+@dataclass
+class _Call:
+    """One call across its attempts."""
+
+    api: Endpoint
+    url_path: Mapping[str, str] | None
+    params: Mapping[str, Any] | None
+    json: Any
+    headers: Mapping[str, str] | None
+    lost: str | None = field(default=None)
 
 
 class ZohoClient:
@@ -151,29 +214,47 @@ class ZohoClient:
         logger: logging.Logger,
         *,
         user_agent: str = "tap-zoho-territories",
-        sleep: Callable[[float], None] = time.sleep,
+        policy: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
         self.logger = logger
         self.stats = CallStats()
-        self._sleep = sleep
+        self.policy = policy or RetryPolicy(settings.max_retries, settings.max_retry_after)
+        self._stop = StopSignal()
         self._slots = threading.BoundedSemaphore(settings.max_concurrency)
-        # Zoho's message once it said no credit is left: later calls stop without being sent.
-        self._no_credits: str | None = None
-        self.session = requests.Session()
-        adapter = HTTPAdapter(
-            pool_connections=4, pool_maxsize=settings.max_concurrency + 2, max_retries=0
+        # Once Zoho said no credit is left (or to come back later than allowed), later calls
+        # stop with that error without being sent.
+        self._halted: ZohoError | None = None
+        self.transport = Transport(
+            user_agent=user_agent,
+            pool_size=settings.max_concurrency + 2,
+            timeout=settings.request_timeout,
+            max_bytes=int(settings.max_response_mb * MEGABYTE),
+            stop=self._stop,
         )
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
-        self.session.headers["User-Agent"] = user_agent
+        cache = TokenCache(settings.token_cache, logger) if settings.token_cache else None
         self.tokens = TokenManager(
             settings,
-            self.session,
+            self.transport,
+            self.policy,
             logger,
-            on_refresh=lambda: self.stats.count(TOKEN_ENDPOINT),
-            sleep=sleep,
+            cache=cache,
+            on_request=self.stats.count_token_request,
+            on_cache_hit=self.stats.count_cached_token,
         )
+
+    def stop(self, reason: str) -> None:
+        """Stop the client (thread-safe): nothing new is sent and every wait ends within a second.
+
+        Calls waiting (backoff, Retry-After, the token throttle) or reading an answer raise
+        ZohoStopped.
+        """
+        self._stop.stop(reason)
+
+    @property
+    def stopped(self) -> bool:
+        """True once `stop` was called."""
+        return self._stop.stopped
 
     def url(self, endpoint: Endpoint, path: Mapping[str, str] | None = None) -> str:
         """The full URL of an endpoint, its `{id}` filled from `path`."""
@@ -194,80 +275,17 @@ class ZohoClient:
         """Send one call, retrying what is worth retrying.
 
         A 4xx of a write whose body is a per-item array under the endpoint's envelope (every
-        item failed) is returned, not raised: the caller reads each item.
+        item failed) is returned, not raised: the caller reads each item. A write whose answer
+        is not Zoho's JSON raises ZohoBadAnswer at once (`applied_maybe`): settle it by a read.
         """
-        endpoint = api.route
-        envelope = api.envelope if api.method != "GET" else None
-        attempts = self.settings.max_retries + 1
-        last = ""
-        lost: str | None = None
-        token_retried = False
-        attempt = 0
-        while attempt < attempts:
-            attempt += 1
-            if self._no_credits is not None:
-                raise ZohoCreditsExhausted(endpoint, self._no_credits)
-            self.stats.reserve_credit(self.settings.api_credit_budget)
-            token = self.tokens.token()
-            self.stats.count(endpoint, retry=attempt > 1)
-            try:
-                with self._slots:
-                    response = self.session.request(
-                        api.method,
-                        self.url(api, path),
-                        params=params,
-                        json=json,
-                        headers={**(headers or {}), "Authorization": f"Zoho-oauthtoken {token}"},
-                        timeout=self.settings.request_timeout,
-                    )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last = f"{type(exc).__name__} (connection dropped or timed out)"
-                lost = last
-                self._backoff(endpoint, attempt, attempts, last, None)
-                continue
-            status = response.status_code
-            if status in (204, 304):
-                return Answer(status, None, lost)
-            if status < 400:
-                try:
-                    body = checked_body(
-                        api, status, response.headers.get("Content-Type", ""), response.content
-                    )
-                except ZohoBadAnswer as exc:
-                    if exc.applied_maybe:
-                        raise
-                    last = str(exc.problem)
-                    self._backoff(endpoint, attempt, attempts, last, None)
-                    continue
-                return Answer(status, body, lost)
-            body = self._json(response)
-            if envelope and isinstance(body.get(envelope), list):
-                return Answer(status, body, lost)
-            code = str(body.get("code") or f"HTTP_{status}")
-            message = str(body.get("message") or response.reason or "")
-            if code == "INVALID_TOKEN" or (status == 401 and code == "HTTP_401"):
-                self.tokens.invalidate(token)
-                if not token_retried:
-                    # One immediate refresh and retry; later rejections count as attempts.
-                    token_retried = True
-                    attempt -= 1
-                    continue
-                last = f"HTTP {status} {code}: {message}"
-                self._backoff(endpoint, attempt, attempts, last, None)
-                continue
-            if status == 429 and _no_credits_left(response):
-                self._no_credits = message
-                raise ZohoCreditsExhausted(endpoint, message)
-            if status == 429 or status >= 500:
-                last = f"HTTP {status} {code}: {message}"
-                if status >= 500:
-                    lost = last
-                self._backoff(endpoint, attempt, attempts, last, response)
-                continue
-            error_class = ZohoAccessError if code in ACCESS_CODES else ZohoAPIError
-            kwargs = {"scopes": api.scope_hint} if code in ACCESS_CODES else {}
-            raise error_class(endpoint, status, code, message, body.get("details"), **kwargs)
-        raise ZohoRetriesExhausted(endpoint, attempts, last)
+        call = _Call(api, path, params, json, headers)
+        try:
+            return self.policy.run(
+                api.route, lambda retry: self._attempt(call, retry), self._stop, self.logger
+            )
+        except (ZohoCreditsExhausted, ZohoRetryAfterTooLong) as exc:
+            self._halted = self._halted or exc
+            raise
 
     def get_page(
         self,
@@ -278,7 +296,7 @@ class ZohoClient:
         headers: Mapping[str, str] | None = None,
         page: int = 1,
     ) -> Page:
-        """One page of a list endpoint (as large as it allows); 204/304 is an empty last page."""
+        """One page of a list endpoint (as large as it allows); a documented 204/304 is empty."""
         per_page = api.per_page
         query = dict(params or {})
         if per_page is not None:
@@ -286,7 +304,7 @@ class ZohoClient:
         answer = self.request(api, path=path, params=query, headers=headers)
         if answer.body is None:
             return Page([], more=False, number=page)
-        records = answer.body.get(api.envelope) or []
+        records = answer.body[api.envelope]
         info = answer.body.get("info") or {}
         more = bool(info.get("more_records")) and per_page is not None and bool(records)
         return Page(list(records), more=more, number=page)
@@ -310,32 +328,91 @@ class ZohoClient:
 
     def close(self) -> None:
         """Release pooled connections."""
-        self.session.close()
+        self.transport.close()
 
-    def _json(self, response: requests.Response) -> dict[str, Any]:
-        # msgspec parses several times faster than json, and parsing runs on every page while
-        # the writer thread waits for the GIL.
+    # One attempt
+
+    def _attempt(self, call: _Call, retry: int) -> Answer:
+        api = call.api
+        if self._halted is not None:
+            raise self._halted.with_traceback(None)
+        self.stats.reserve_credit(self.settings.api_credit_budget)
+        token = self.tokens.token()
+        url = self.url(api, call.url_path)
+        self.stats.count(api.route, retry=retry > 0)
+        sent = {**(call.headers or {}), "Authorization": f"Zoho-oauthtoken {token}"}
         try:
-            body = _decode(response.content)
-        except msgspec.DecodeError:
-            return {}
-        return body if isinstance(body, dict) else {}
+            with self._slots:
+                raw = self.transport.exchange(
+                    api.route, api.method, url, params=call.params, json=call.json, headers=sent
+                )
+        except Dropped as exc:
+            if api.is_write and exc.status is not None:
+                # The headers came, the body broke: Zoho processed the call.
+                problem = f"the answer broke off: {exc.problem}"
+                raise ZohoBadAnswer(api.route, exc.status, problem) from None
+            call.lost = exc.problem
+            raise Retry(exc.problem) from None
+        answer = self._interpret(call, raw, token)
+        self.tokens.accepted(token)
+        return answer
 
-    def _backoff(
-        self,
-        endpoint: str,
-        attempt: int,
-        attempts: int,
-        last: str,
-        response: requests.Response | None,
-    ) -> None:
-        if attempt >= attempts:
-            return
-        wait = backoff.full_jitter(min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
-        retry_after = response.headers.get("Retry-After") if response is not None else None
-        if retry_after and retry_after.strip().isdigit():
-            wait = min(float(retry_after), RETRY_AFTER_CAP)
-        self.logger.warning(
-            "%s: %s; retry %d of %d in %.1f s.", endpoint, last, attempt, attempts - 1, wait
-        )
-        self._sleep(wait)
+    def _interpret(self, call: _Call, raw: RawAnswer, token: str) -> Answer:
+        api, status = call.api, raw.status
+        if status in api.no_content:
+            return Answer(status, None, call.lost)
+        if 200 <= status < 300 and status not in (204, 304):
+            try:
+                body = checked_body(api, status, raw.headers.get("Content-Type", ""), raw.content)
+            except ZohoBadAnswer as exc:
+                raise self._bad(api, exc) from None
+            return Answer(status, body, call.lost)
+        if status < 400:
+            raise self._bad(api, ZohoBadAnswer(api.route, status, _not_an_answer(api, raw)))
+        return self._error_answer(call, raw, token)
+
+    def _error_answer(self, call: _Call, raw: RawAnswer, token: str) -> Answer:
+        api, status = call.api, raw.status
+        body = _error_envelope(raw.content)
+        if body is not None and api.is_write and isinstance(body.get(api.envelope), list):
+            return Answer(status, body, call.lost)
+        retry_after = retry_after_seconds(raw.headers.get("Retry-After"))
+        code = body.get("code") if body is not None else None
+        if not isinstance(code, str) or not code:
+            problem = f"HTTP {status} {raw.reason}".strip() + " without Zoho's error envelope"
+            if status == 429 or status >= 500:
+                call.lost = call.lost or (problem if status >= 500 else None)
+                raise Retry(f"{problem} ({excerpt(raw.content)!r})", retry_after=retry_after)
+            raise self._bad(api, ZohoBadAnswer(api.route, status, problem, excerpt(raw.content)))
+        assert body is not None
+        message = str(body.get("message") or raw.reason or "")
+        described = f"HTTP {status} {code}: {message}"
+        if code == "INVALID_TOKEN":
+            self.tokens.reject(token, described)
+            raise Retry(described, at_once=True)
+        if status == 429 and _no_credits_left(raw):
+            raise ZohoCreditsExhausted(api.route, message)
+        if status == 429 or status >= 500:
+            if status >= 500:
+                call.lost = described
+            raise Retry(described, retry_after=retry_after)
+        if code in ACCESS_CODES:
+            raise ZohoAccessError(
+                api.route, status, code, message, body.get("details"), scopes=api.scope_hint
+            )
+        raise ZohoAPIError(api.route, status, code, message, body.get("details"))
+
+    @staticmethod
+    def _bad(api: Endpoint, exc: ZohoBadAnswer) -> Exception:
+        """Reads retry an answer that is not Zoho's JSON; a write raises it (settle by a read)."""
+        if api.is_write:
+            return exc
+        return Retry(f"{exc.problem}" + (f" (it began {exc.excerpt!r})" if exc.excerpt else ""))
+
+
+def _not_an_answer(api: Endpoint, raw: RawAnswer) -> str:
+    """Why a 1xx/3xx/undocumented 204 or 304 is not an answer of `api`."""
+    if 300 <= raw.status < 400 and raw.status != 304:
+        target = urlsplit(raw.headers.get("Location", "")).netloc or "no Location"
+        return f"a redirect to {target}, not followed (redirects are never followed)"
+    return f"HTTP {raw.status} with no body, which Zoho does not document for {api.route}"

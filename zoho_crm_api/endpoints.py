@@ -37,11 +37,20 @@ class Endpoint:
     paged: bool = False
     # The JSON type of the envelope's value: an array everywhere but E9's integer `count`.
     envelope_type: type = list
+    # Statuses with no body that zoho-api.md documents as "nothing to return" (§7 note 15:
+    # 204 on E1-E3, E5, E8, E10, E13-E16; 304 on E8 with If-Modified-Since). Anywhere else a
+    # 204 is not an answer, never an empty page.
+    no_content: tuple[int, ...] = ()
 
     @property
     def route(self) -> str:
         """`METHOD /path`, the name calls are counted under."""
         return f"{self.method} {self.path}"
+
+    @property
+    def is_write(self) -> bool:
+        """True for PUT and DELETE: Zoho may have applied a call whose answer was lost."""
+        return self.method != "GET"
 
     @property
     def scope_hint(self) -> str:
@@ -53,12 +62,24 @@ def _read(scope: str) -> Scopes:
     return ((f"{scope}.READ",),)
 
 
+EMPTY = (204,)
+
+
 # E1: 2000 per page per the v7 text and sample (the v8 OAS says 200; zoho-api.md §7 note 4).
 # Zoho clamps larger values, so asking for 2000 is never worse than asking for 200.
 TERRITORIES_LIST = Endpoint(
-    "E1", "GET", "/settings/territories", "territories", _read(TERRITORIES), 2000, paged=True
+    "E1",
+    "GET",
+    "/settings/territories",
+    "territories",
+    _read(TERRITORIES),
+    2000,
+    paged=True,
+    no_content=EMPTY,
 )
-TERRITORY = Endpoint("E2", "GET", "/settings/territories/{id}", "territories", _read(TERRITORIES))
+TERRITORY = Endpoint(
+    "E2", "GET", "/settings/territories/{id}", "territories", _read(TERRITORIES), no_content=EMPTY
+)
 # E4 needs .ALL of both territories and users [S000].
 TERRITORY_USER_COUNTS = Endpoint(
     "E4",
@@ -70,7 +91,14 @@ TERRITORY_USER_COUNTS = Endpoint(
     paged=True,
 )
 TERRITORY_USERS = Endpoint(
-    "E5", "GET", "/settings/territories/{id}/users", "users", _read(USERS), 200, paged=True
+    "E5",
+    "GET",
+    "/settings/territories/{id}/users",
+    "users",
+    _read(USERS),
+    200,
+    paged=True,
+    no_content=EMPTY,
 )
 ADD_TERRITORY_USERS = Endpoint(
     "E6",
@@ -88,8 +116,10 @@ REMOVE_TERRITORY_USERS = Endpoint(
     ((f"{TERRITORIES}.ALL",), (f"{TERRITORIES}.DELETE", f"{USERS}.ALL")),
     max_items=100,
 )
-USERS_LIST = Endpoint("E8", "GET", "/users", "users", _read(USERS), 200, paged=True)
-USER = Endpoint("E8", "GET", "/users/{id}", "users", _read(USERS))
+USERS_LIST = Endpoint(
+    "E8", "GET", "/users", "users", _read(USERS), 200, paged=True, no_content=(204, 304)
+)
+USER = Endpoint("E8", "GET", "/users/{id}", "users", _read(USERS), no_content=EMPTY)
 USERS_COUNT = Endpoint(
     "E9", "GET", "/users/actions/count", "count", _read(USERS), envelope_type=int
 )
@@ -101,6 +131,7 @@ USER_TERRITORIES = Endpoint(
     ((f"{USERS}.READ",), (f"{TERRITORIES}.READ",)),
     200,
     paged=True,
+    no_content=EMPTY,
 )
 ADD_USER_TERRITORIES = Endpoint(
     "E11",
@@ -119,7 +150,14 @@ REMOVE_USER_TERRITORIES = Endpoint(
     max_items=100,
 )
 USER_GROUPS = Endpoint(
-    "E13", "GET", "/settings/user_groups", "user_groups", _read(GROUPS), 200, paged=True
+    "E13",
+    "GET",
+    "/settings/user_groups",
+    "user_groups",
+    _read(GROUPS),
+    200,
+    paged=True,
+    no_content=EMPTY,
 )
 GROUP_USER_COUNTS = Endpoint(
     "E14",
@@ -129,9 +167,17 @@ GROUP_USER_COUNTS = Endpoint(
     _read(GROUPS),
     200,
     paged=True,
+    no_content=EMPTY,
 )
 GROUP_SOURCES = Endpoint(
-    "E15", "GET", "/settings/user_groups/{id}/sources", "sources", _read(GROUPS), 200, paged=True
+    "E15",
+    "GET",
+    "/settings/user_groups/{id}/sources",
+    "sources",
+    _read(GROUPS),
+    200,
+    paged=True,
+    no_content=EMPTY,
 )
 GROUP_SOURCES_COUNT = Endpoint(
     "E16",
@@ -139,6 +185,7 @@ GROUP_SOURCES_COUNT = Endpoint(
     "/settings/user_groups/{id}/actions/sources_count",
     "sources_count",
     _read(GROUPS),
+    no_content=EMPTY,
 )
 ROLES_LIST = Endpoint("E18", "GET", "/settings/roles", "roles", _read(ROLES))
 PROFILES_LIST = Endpoint("E19", "GET", "/settings/profiles", "profiles", _read(PROFILES))

@@ -131,6 +131,7 @@ class ZohoBadAnswer(ZohoError):
         self.endpoint = endpoint
         self.status = status
         self.problem = problem
+        self.excerpt = excerpt
         self.applied_maybe = not endpoint.startswith("GET ")
         shown = f"; it began {excerpt!r}" if excerpt else ""
         super().__init__(
@@ -146,3 +147,31 @@ class ZohoStopped(ZohoError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"stopped: {reason}")
+
+
+class ZohoRetryAfterTooLong(ZohoError):
+    """Zoho asked to wait longer than `max_retry_after` (`Retry-After`): the run stops cleanly.
+
+    Like spent credits, waiting in the run cannot be the answer; later calls are not sent.
+    """
+
+    def __init__(self, endpoint: str, seconds: float, cap: float) -> None:
+        self.endpoint = endpoint
+        self.seconds = seconds
+        super().__init__(
+            f"{endpoint}: Zoho asked to retry after {seconds:.0f} s (Retry-After), longer than "
+            f"max_retry_after ({cap:.0f} s). What to do: re-run later with the last STATE (what "
+            "was done so far is kept), or raise max_retry_after to wait within the run."
+        )
+
+
+class ZohoAnswerTooLarge(ZohoError):
+    """An answer larger than `max_response_mb`: refused, never read into memory whole."""
+
+    def __init__(self, endpoint: str, limit_mb: float) -> None:
+        self.endpoint = endpoint
+        super().__init__(
+            f"{endpoint}: the answer is larger than max_response_mb ({limit_mb:g} MB) and was "
+            "refused. What to do: a Zoho page is far smaller, so this usually comes from a proxy "
+            "between here and Zoho; check it, or raise max_response_mb."
+        )

@@ -6,8 +6,15 @@ tests with :class:`zoho_crm_emulator.process.EmulatorProcess`.  See ``docs/emula
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 __all__ = ["EmulatorProcess"]
-__version__ = "1.0.0"
+
+# One version for the distribution and its three programs: pyproject.toml's `version`.
+try:
+    __version__ = version("tap-zoho-territories")
+except PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
+    __version__ = "0+unknown"
 
 
 def __getattr__(name: str) -> object:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from zoho_crm_emulator import __version__
 from zoho_crm_emulator.config import (
     API_FAULT_KINDS,
     DEFAULT_SCOPES,
@@ -326,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
         group = p.add_argument_group(title)
         for flag, spec in options:
             group.add_argument(flag, **spec)
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
 

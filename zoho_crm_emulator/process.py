@@ -6,6 +6,9 @@ Uses only the standard library::
         config = emulator.config_for_tap()
         ...
         assert emulator.stats()["total_requests"] > 0
+
+``command`` runs another emulator program instead of this interpreter's
+``python -m zoho_crm_emulator``, for example an installed ``zoho-crm-emulator`` script.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, TypeVar
@@ -38,8 +42,15 @@ class EmulatorError(RuntimeError):
 class EmulatorProcess:
     """``python -m zoho_crm_emulator --port 0 *cli_args`` as a context manager."""
 
-    def __init__(self, *cli_args: str, start_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        *cli_args: str,
+        start_timeout: float = 60.0,
+        command: Sequence[str | Path] | None = None,
+    ) -> None:
         self.cli_args = [str(arg) for arg in cli_args]
+        # None: this interpreter runs this source tree's package (put first on PYTHONPATH).
+        self.command = None if command is None else [str(part) for part in command]
         self.start_timeout = start_timeout
         self.url = ""
         self._proc: subprocess.Popen[str] | None = None
@@ -54,13 +65,16 @@ class EmulatorProcess:
         if self._proc is not None:
             return self
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            part for part in (_PACKAGE_PARENT, env.get("PYTHONPATH", "")) if part
-        )
+        program = self.command
+        if program is None:
+            program = [sys.executable, "-m", "zoho_crm_emulator"]
+            env["PYTHONPATH"] = os.pathsep.join(
+                part for part in (_PACKAGE_PARENT, env.get("PYTHONPATH", "")) if part
+            )
         env["PYTHONUNBUFFERED"] = "1"
         self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "zoho_crm_emulator", "--port", "0", *self.cli_args],
+            [*program, "--port", "0", *self.cli_args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import io
+import json
 import logging
+import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from types import TracebackType
+from typing import IO, Any, ClassVar
 
 import click
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.plugin_base import PluginBase
+from typing_extensions import override
 
+from zoho_crm_api.client import redact_tokens
 from zoho_crm_api.datacenters import DATA_CENTERS, ENVIRONMENTS
-from zoho_crm_api.errors import ZohoConfigError
+from zoho_crm_api.errors import ZohoConfigError, ZohoError
 from zoho_crm_api.settings import (
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RESPONSE_MB,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_REQUEST_TIMEOUT,
+    MAX_CONCURRENCY_LIMIT,
+    MAX_RESPONSE_MB_LIMIT,
+    MAX_RETRIES_LIMIT,
+    MAX_RETRY_AFTER_LIMIT,
+    REQUEST_TIMEOUT_LIMIT,
     SECRET_SETTINGS,
 )
 
@@ -93,7 +108,7 @@ CONNECTION_PROPERTIES = th.PropertiesList(
         default=DEFAULT_MAX_CONCURRENCY,
         title="Max concurrency",
         description="Requests in flight at once. Zoho allows 5 (Free) to 25 (Ultimate) per org; "
-        "going over gives 429s.",
+        f"going over gives 429s. At most {MAX_CONCURRENCY_LIMIT}.",
     ),
     th.Property(
         "api_credit_budget",
@@ -107,15 +122,44 @@ CONNECTION_PROPERTIES = th.PropertiesList(
         th.IntegerType,
         default=DEFAULT_REQUEST_TIMEOUT,
         title="Request timeout",
-        description="Seconds to wait for one HTTP answer.",
+        description="Seconds for one whole HTTP answer (connecting, headers and body), not one "
+        f"socket read; a slower answer counts as dropped and is retried. At most "
+        f"{REQUEST_TIMEOUT_LIMIT}.",
     ),
     th.Property(
         "max_retries",
         th.IntegerType,
         default=DEFAULT_MAX_RETRIES,
         title="Max retries",
-        description="Retries of one call on 429, 5xx and dropped connections, with "
-        "exponential backoff and jitter.",
+        description="Retries of one call on 429, 5xx, dropped connections and answers that are "
+        "not Zoho's JSON, with exponential backoff and jitter. At most "
+        f"{MAX_RETRIES_LIMIT}.",
+    ),
+    th.Property(
+        "max_retry_after",
+        th.IntegerType,
+        default=DEFAULT_MAX_RETRY_AFTER,
+        title="Max Retry-After",
+        description="The longest Retry-After (seconds) waited for within a run; when Zoho asks "
+        "for longer, the run stops cleanly (STATE written) so it can be re-run later. At most "
+        f"{MAX_RETRY_AFTER_LIMIT}.",
+    ),
+    th.Property(
+        "max_response_mb",
+        th.IntegerType,
+        default=DEFAULT_MAX_RESPONSE_MB,
+        title="Max response size (MB)",
+        description="Answers larger than this many megabytes are refused (a Zoho page is far "
+        f"smaller). At most {MAX_RESPONSE_MB_LIMIT}.",
+    ),
+    th.Property(
+        "token_cache",
+        th.CustomType({"type": ["string", "boolean"]}),
+        title="Token cache",
+        description="Where access tokens are kept between runs of either plugin, so that a run "
+        "does not spend one of Zoho's 10 new tokens per 10 minutes: a file path, or false to "
+        "turn the cache off. Default: zoho-crm-singer/tokens.json in the user's cache directory "
+        "(XDG_CACHE_HOME or ~/.cache), mode 0600; never the client secret or refresh token.",
     ),
 )
 
@@ -129,6 +173,64 @@ EXIT_STOPPED = 2
 _MIN_REDACTED_LENGTH = 4
 # jsonschema's message for a missing required property.
 _REQUIRED = re.compile(r"'([^']+)' is a required property")
+
+
+def describe_failure(exc: BaseException, config: Mapping[str, Any] | None = None) -> str:
+    """One line for an error at the top of a plugin, without secrets.
+
+    Zoho errors already say what went wrong and what to do; anything else is named with its
+    type and a pointer to the traceback (logged at DEBUG).
+    """
+    if isinstance(exc, ZohoError):
+        line = str(exc)
+    else:
+        first = (str(exc).splitlines() or [""])[0][:300]
+        line = (
+            f"Unexpected error: {type(exc).__name__}"
+            + (f": {first.rstrip('.')}" if first else "")
+            + ". What to do: re-run with LOGLEVEL=DEBUG for the traceback, and report it; a "
+            "re-run resumes from the last STATE."
+        )
+    return redact_secrets([redact_tokens(line)], config or {})[0]
+
+
+def log_failure(
+    logger: logging.Logger, exc: BaseException, config: Mapping[str, Any] | None = None
+) -> None:
+    """Log `exc` as one ERROR line; an unexpected error's traceback at DEBUG.
+
+    A ZohoError is an expected failure whose message is complete: it gets no traceback.
+    """
+    if not isinstance(exc, ZohoError):
+        logger.debug("Traceback of the unexpected error below:", exc_info=exc)
+    logger.error("%s", describe_failure(exc, config))
+
+
+def read_json_object(handle: IO[str] | None, option: str) -> IO[str] | None:
+    """The file given to `option` (--state, --catalog) checked to hold a JSON object.
+
+    Returns a fresh stream of the same text for the SDK to read; raises ZohoConfigError with
+    what is wrong and what to do.
+    """
+    if handle is None:
+        return None
+    name = getattr(handle, "name", option)
+    text = handle.read()
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        problem = f"is not valid JSON ({str(exc).splitlines()[0]})"
+    except RecursionError:
+        problem = "is nested too deeply to be read"
+    else:
+        if isinstance(value, dict):
+            return io.StringIO(text)
+        problem = f"holds a JSON {type(value).__name__}, not an object"
+    msg = (
+        f"the {option} file {name!r} {problem}. Nothing was read or sent. What to do: fix the "
+        f"file, or run without {option}."
+    )
+    raise ZohoConfigError(msg)
 
 
 def user_agent(program: str) -> str:
@@ -220,6 +322,49 @@ def redact_secrets(texts: Iterable[str], config: Mapping[str, Any]) -> list[str]
     return out
 
 
+class OneLineErrors(PluginBase):
+    """Plugin mixin: an error that reaches the top is one line on stderr, not a traceback.
+
+    The traceback is logged at DEBUG. `failure_exit_code` is the documented exit code.
+    """
+
+    failure_exit_code: ClassVar[int] = EXIT_FAILURES
+
+    @classmethod
+    @override
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command, with a one-line excepthook (also while options are parsed)."""
+        command = super().get_singer_command()
+        hook = cls.one_line_excepthook
+        # SDK internal: SingerCommand.invoke installs `self.excepthook` as sys.excepthook when
+        # it runs (tests/unit/test_sdk_contract.py checks it); options are parsed before that.
+        command.excepthook = hook  # type: ignore[attr-defined]
+        sys.excepthook = hook
+        return command
+
+    @classmethod
+    def one_line_excepthook(
+        cls,
+        exc_type: type[BaseException],
+        exc: BaseException,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Log an uncaught exception as one line and exit with `failure_exit_code`."""
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, traceback)
+            return
+        log_failure(cls.logger, exc.with_traceback(traceback))
+        exit_now(cls.failure_exit_code)
+
+
+def exit_now(code: int) -> None:
+    """Exit with `code` from anywhere (an excepthook, a signal handler), output flushed first."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 class SecretSafeConfig(PluginBase):
     """Plugin mixin: the SDK's config validation, with secret values taken out of its messages.
 
@@ -229,6 +374,7 @@ class SecretSafeConfig(PluginBase):
     """
 
     @classmethod
+    @override
     def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
         """Read the --config files; a missing or unreadable one is a one-line config error."""
         try:
@@ -245,6 +391,7 @@ class SecretSafeConfig(PluginBase):
             )
             ctx.exit(1)
 
+    @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         try:
             errors = super()._validate_config(raise_errors=raise_errors)

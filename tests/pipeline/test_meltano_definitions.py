@@ -61,6 +61,9 @@ def expected_kind(schema: dict[str, Any]) -> str:
     types = [types] if isinstance(types, str) else types
     if "enum" in schema:
         return "options"
+    if "string" in types and "boolean" in types:
+        # A path or `false` (token_cache): Meltano's string kind passes "false" through as text.
+        return "string"
     for json_type in ("object", "array", "boolean", "integer"):
         if json_type in types:
             return json_type

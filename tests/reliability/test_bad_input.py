@@ -461,6 +461,7 @@ class ConfigCase:
     raw: str | None = None  # the config file's text, instead of JSON of the config
     missing_file: bool = False
     tap: bool = True  # also checked on the tap (connection settings are shared)
+    tap_only: bool = False  # a setting of the tap alone
 
 
 CONFIG_CASES = [
@@ -513,7 +514,12 @@ CONFIG_CASES = [
     ConfigCase(
         "max-concurrency-zero",
         {"max_concurrency": 0},
-        ("max_concurrency must be a whole number of at least 1",),
+        ("max_concurrency must be a whole number from 1 to 25",),
+    ),
+    ConfigCase(
+        "max-concurrency-over-the-cap",
+        {"max_concurrency": 26},
+        ("max_concurrency must be a whole number from 1 to 25, got 26", "largest edition"),
     ),
     ConfigCase(
         "max-concurrency-text",
@@ -521,9 +527,49 @@ CONFIG_CASES = [
         ("'five' is not of type 'integer'", "max_concurrency"),
     ),
     ConfigCase("request-timeout-zero", {"request_timeout": 0}, ("request_timeout must be",)),
-    ConfigCase("max-retries-negative", {"max_retries": -1}, ("max_retries must be 0 or more",)),
     ConfigCase(
-        "budget-negative", {"api_credit_budget": -3}, ("api_credit_budget must be 0 or more",)
+        "request-timeout-over-the-cap",
+        {"request_timeout": 601},
+        ("request_timeout must be a whole number from 1 to 600",),
+    ),
+    ConfigCase(
+        "max-retries-negative", {"max_retries": -1}, ("max_retries must be a whole number from 0",)
+    ),
+    ConfigCase(
+        "max-retries-over-the-cap",
+        {"max_retries": 11},
+        ("max_retries must be a whole number from 0 to 10, got 11", "hide an outage"),
+    ),
+    ConfigCase(
+        "max-retry-after-negative",
+        {"max_retry_after": -1},
+        ("max_retry_after must be a whole number from 0 to 3600",),
+    ),
+    ConfigCase(
+        "max-response-mb-zero",
+        {"max_response_mb": 0},
+        ("max_response_mb must be a whole number from 1 to 1024",),
+    ),
+    ConfigCase(
+        "token-cache-not-a-path",
+        {"token_cache": 5},
+        ("token_cache",),
+    ),
+    ConfigCase(
+        "api-domain-other-scheme",
+        {"api_domain": "ftp://www.zohoapis.com"},
+        ("api_domain must be an absolute https:// URL",),
+    ),
+    ConfigCase(
+        "start-date-not-a-date",
+        {"start_date": "last tuesday"},
+        ("start_date 'last tuesday' is not a date-time",),
+        tap_only=True,
+    ),
+    ConfigCase(
+        "budget-negative",
+        {"api_credit_budget": -3},
+        ("api_credit_budget must be a whole number of at least 0",),
     ),
     ConfigCase("api-version", {"api_version": "v9"}, ("'v9' is not one of", "api_version")),
     ConfigCase(
@@ -587,7 +633,9 @@ def _config_args(org: Org, case: ConfigCase, tmp_path: Path) -> tuple[dict[str, 
     return config, str(path)
 
 
-@pytest.mark.parametrize("case", CONFIG_CASES, ids=lambda case: case.id)
+@pytest.mark.parametrize(
+    "case", [case for case in CONFIG_CASES if not case.tap_only], ids=lambda case: case.id
+)
 def test_bad_target_setting(org: Org, tmp_path: Path, case: ConfigCase) -> None:
     config, path = _config_args(org, case, tmp_path)
     territory = org.territories()[0]
@@ -681,7 +729,9 @@ def test_refused_credentials(org: Org, tmp_path: Path, case: AuthCase) -> None:
         run = run_target(
             org.config(**case.change), [SCHEMA, record(user, territory), state({"s": 1})], tmp_path
         )
+        org.emulator.reset_stats()
         tap = run_tap(org.config(**case.change))
+        token_requests = org.emulator.stats()["requests"].get("POST /oauth/v2/token", 0)
     finally:
         if case.revoke:
             org.emulator.config(refresh_tokens=[org.config()["refresh_token"]])
@@ -697,6 +747,7 @@ def test_refused_credentials(org: Org, tmp_path: Path, case: AuthCase) -> None:
     assert "Traceback" not in tap.stderr
     for words in case.words:
         assert words in tap.stderr
+    assert token_requests == 1  # refused credentials are not asked about again
 
 
 @pytest.mark.parametrize("write_via", ["user", "territory", "auto"])
@@ -731,3 +782,84 @@ def test_ids_zoho_does_not_know_fail_whatever_the_grouping(
         assert "invalid" in by_line[line]["message"]
     assert by_line[6]["outcome"] == "removed"
     assert (user, held) not in org.assignments()
+
+
+# The tap's input files ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TapInputCase:
+    """A --state or --catalog file the tap cannot use, and the words of its one-line error."""
+
+    id: str
+    option: str
+    text: str
+    words: tuple[str, ...]
+
+
+USERS_BOOKMARK = {"replication_key": "modified_time", "replication_key_value": "yesterday"}
+TAP_INPUT_CASES = [
+    TapInputCase(
+        "state-not-json", "--state", '{"bookmarks": {', ("--state file", "not valid JSON")
+    ),
+    TapInputCase("state-empty", "--state", "", ("--state file", "not valid JSON")),
+    TapInputCase(
+        "state-a-list", "--state", "[1, 2]", ("--state file", "a JSON list, not an object")
+    ),
+    TapInputCase(
+        "state-nested-too-deep", "--state", "[" * 100_000 + "]" * 100_000, ("--state file",)
+    ),
+    TapInputCase(
+        "bookmark-not-a-date",
+        "--state",
+        json.dumps({"bookmarks": {"users": USERS_BOOKMARK}}),
+        ("the bookmark of stream 'users' is 'yesterday', not a date-time",),
+    ),
+    TapInputCase(
+        "bookmarks-not-an-object",
+        "--state",
+        json.dumps({"bookmarks": ["users"]}),
+        ("'bookmarks' is a JSON list, not an object",),
+    ),
+    TapInputCase("catalog-not-json", "--catalog", "streams:", ("--catalog file", "not valid JSON")),
+    TapInputCase("catalog-a-string", "--catalog", '"x"', ("--catalog file", "a JSON str")),
+    TapInputCase(
+        "catalog-of-the-wrong-shape",
+        "--catalog",
+        json.dumps({"streams": 5}),
+        ("Unexpected error: TypeError", "LOGLEVEL=DEBUG"),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", TAP_INPUT_CASES, ids=lambda case: case.id)
+def test_a_tap_input_file_it_cannot_use_is_one_line(
+    org: Org, tmp_path: Path, case: TapInputCase
+) -> None:
+    config = org.config()
+    path = tmp_path / "input.json"
+    path.write_text(case.text)
+    done = subprocess.run(
+        [
+            str(BIN / "tap-zoho-territories"),
+            "--config",
+            str(write_config(config, tmp_path)),
+            case.option,
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(LOGLEVEL="INFO"),
+        check=False,
+    )
+    check_run(config, done.stdout, done.stderr, where="a tap run's output")
+
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1, errors
+    for words in case.words:
+        assert words in errors[0], errors[0]
+    assert '"type":"RECORD"' not in done.stdout
+    assert org.calls() == {}

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.loopback import retry_after_host, tap_config
 from tests.support.org import GENERATED, Org
-from tests.support.tap_run import TapRun, run_tap
+from tests.support.tap_run import TapRun, discover, run_tap, select
 from tests.support.target_run import SCHEMA, record, run_target, state
 from zoho_crm_emulator.process import EmulatorProcess
 
@@ -71,7 +73,8 @@ def test_tap_with_two_second_tokens_and_a_throttled_accounts_server(
 
     assert run.returncode == 0, run.stderr[-3000:]
     assert stats["requests"]["POST /oauth/v2/token"] >= 3
-    assert "Zoho throttled token refresh (Access Denied); waiting" in run.stderr
+    assert "Zoho throttled token refresh (Access Denied): Zoho allows 10" in run.stderr
+    assert "; waiting until " in run.stderr
     for stream, records in clean.records.items():
         assert canonical(run.records[stream]) == canonical(records), stream
 
@@ -107,6 +110,41 @@ def test_tap_stops_when_the_orgs_credits_run_out_and_the_next_run_continues(
         source = first if stream in done else second
         assert canonical(source.records[stream]) == canonical(records), stream
     assert "zoho_resume" not in second.states[-1]
+
+
+def test_pages_already_fetched_are_written_when_the_credits_run_out(
+    emulator: EmulatorProcess, clean: TapRun
+) -> None:
+    # users (two pages, written first) and territories (one page) start together; the second
+    # users page finds no credit left. The territories page was fetched and paid for: it is
+    # written, and STATE says territories completed, users not.
+    config = emulator.config_for_tap(max_concurrency=2)
+    catalog = select(discover(config), "users", "territories")
+    emulator.config(credits=2, latency_ms=300)
+    emulator.reset_stats()
+
+    run = run_tap(config, catalog=catalog)
+
+    assert run.returncode == 1
+    assert CREDITS_MESSAGE in run.stderr
+    assert canonical(run.records["territories"]) == canonical(clean.records["territories"])
+    assert 0 < len(run.records["users"]) < len(clean.records["users"])
+    marker = run.states[-1]["zoho_resume"]
+    assert marker["completed_streams"] == ["territories"]
+    assert run.states[-1]["bookmarks"].get("users", {}).get("replication_key_value") is None
+    assert "Streams completed: territories." in run.stderr
+
+
+def test_a_retry_after_beyond_max_retry_after_stops_cleanly_with_state() -> None:
+    with retry_after_host(100000) as host:
+        run = run_tap(tap_config(host, max_concurrency=1))
+        api_calls = [r for r in host.received if r.path.startswith("/crm/")]
+    assert run.returncode == 1
+    assert "Zoho asked to retry after 100000 s (Retry-After), longer than max_retry_after" in (
+        run.stderr
+    )
+    assert "zoho_resume" in run.states[-1]
+    assert len(api_calls) == 1  # not retried, and nothing more sent after it
 
 
 def clean_calls(emulator: EmulatorProcess, clean: TapRun) -> dict[str, int]:
@@ -170,7 +208,8 @@ def test_target_with_two_second_tokens_and_a_throttled_accounts_server(org: Org,
     assert run.outcomes == {"added": len(pairs)}
     assert set(pairs) <= org.assignments()
     assert org.emulator.stats()["requests"]["POST /oauth/v2/token"] >= 3
-    assert "Zoho throttled token refresh (Access Denied); waiting" in run.stderr
+    assert "Zoho throttled token refresh (Access Denied): Zoho allows 10" in run.stderr
+    assert "; waiting until " in run.stderr
     assert run.states[-1] == {"n": 150}
 
 
@@ -219,3 +258,34 @@ def test_target_budget_is_honoured_under_faults(org: Org, tmp_path) -> None:
     assert org.emulator.stats()["credits_used"] <= 12
     assert run.states == []
     assert len(run.results) == len(pairs)
+
+
+# Both plugins: the token cache -------------------------------------------------------------------
+
+
+def test_twenty_runs_in_a_row_make_one_token_request_and_never_wait(tmp_path: Path) -> None:
+    # Zoho allows 10 new access tokens per 10 minutes (the emulator's default limit); a token
+    # kept in the cache serves every run of either plugin until it expires.
+    cache = tmp_path / "cache" / "tokens.json"
+    ravi, parent = "431581000000291001", "431581000000744159"  # sample org, not yet assigned
+    with EmulatorProcess("--org", "sample") as emulator:
+        config = emulator.config_for_tap(token_cache=str(cache))
+        for n in range(20):
+            if n % 2 == 0:
+                run: Any = run_tap(config)
+                assert len(run.records["territories"]) == 7
+            else:
+                run = run_target(config, [SCHEMA, record(ravi, parent)], tmp_path)
+                assert run.outcomes == {"added" if n == 1 else "unchanged": 1}
+            assert run.returncode == 0, run.stderr[-3000:]
+            assert "Zoho throttled" not in run.stderr
+        stats = emulator.stats()
+        issued = emulator.issued_tokens()
+    assert stats["requests"]["POST /oauth/v2/token"] == 1
+    assert "Reusing the cached Zoho access token" in run.stderr
+    assert "Zoho token requests: 0 (POST /oauth/v2/token; cached tokens reused: 1)" in run.stderr
+    text = cache.read_text()
+    for secret in (config["client_secret"], config["refresh_token"]):
+        assert secret not in text
+    assert issued[0] in text
+    assert oct(cache.stat().st_mode & 0o777) == "0o600"

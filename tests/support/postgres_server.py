@@ -8,16 +8,20 @@ directly, the way that layer drives them:
 
 - `initdb` with trust authentication into `<tmp>/data` (a short path under /tmp, because a
   Unix socket path is limited to about 100 bytes);
-- `pg_ctl start` with no TCP listener at all (`listen_addresses=''`) and the Unix socket in
-  the data directory, fsync off;
+- `pg_ctl start` with no TCP listener (`listen_addresses=''`; but see `tcp=True` below) and
+  the Unix socket in the data directory, fsync off;
 - PostgreSQL refuses to run as root, so as root the server runs as `nobody` (the data
   directory belongs to it; the temporary directory above it is only made traversable);
 - `pg_ctl stop -m immediate` and the directory is deleted on exit.
 
 Clients connect as the database user `postgres` over the socket:
-`postgresql+psycopg://postgres@/postgres?host=<tmp>/data` (what meltanolabs-target-postgres
-takes as `sqlalchemy_url`). Queries from the tests go through the wheel's own `psql`, so the
-test venv needs no database driver.
+`postgresql+psycopg://postgres@/postgres?host=<tmp>/data&port=<port>` (what
+meltanolabs-target-postgres takes as `sqlalchemy_url`). Queries from the tests go through the
+wheel's own `psql`, so the test venv needs no database driver.
+
+`PostgresServer(tcp=True)` also listens on 127.0.0.1 on a free port, for clients that cannot use
+a socket: meltanolabs-tap-postgres 0.10.0 wants host, user and password in its URL
+(`tcp_url()`); with trust authentication any password is accepted.
 """
 
 from __future__ import annotations
@@ -27,11 +31,19 @@ import json
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+
+def _free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _bin_dir() -> Path:
@@ -44,8 +56,11 @@ def _bin_dir() -> Path:
 class PostgresServer:
     """``with PostgresServer() as pg:`` a running server; ``pg.query(sql)`` -> rows as dicts."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tcp: bool = False) -> None:
         self.bin = _bin_dir()
+        self.tcp = tcp
+        # The port also names the socket file (.s.PGSQL.<port>), so every client passes it.
+        self.port = _free_port() if tcp else 5432
         self.base = Path(tempfile.mkdtemp(prefix="zpg-"))
         self.data = self.base / "data"
         self._as: dict[str, Any] = {}
@@ -89,7 +104,8 @@ class PostgresServer:
             "--locale=C",
             "--no-sync",
         )
-        options = f"-c listen_addresses='' -k {self.data} -F"
+        listen = "127.0.0.1" if self.tcp else ""
+        options = f"-c listen_addresses='{listen}' -p {self.port} -k {self.data} -F"
         self._server_cmd(
             self.bin / "pg_ctl",
             "-D",
@@ -139,7 +155,13 @@ class PostgresServer:
 
     def sqlalchemy_url(self, database: str = "postgres") -> str:
         """The URL for meltanolabs-target-postgres (psycopg 3, over the Unix socket)."""
-        return f"postgresql+psycopg://postgres@/{database}?host={self.data}"
+        return f"postgresql+psycopg://postgres@/{database}?host={self.data}&port={self.port}"
+
+    def tcp_url(self, database: str = "postgres") -> str:
+        """A libpq URL over TCP on loopback (meltanolabs-tap-postgres); needs ``tcp=True``."""
+        if not self.tcp:
+            raise RuntimeError("start the server with PostgresServer(tcp=True)")
+        return f"postgresql://postgres:trust@127.0.0.1:{self.port}/{database}"
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run SQL with the wheel's psql; return its unaligned, tuples-only output."""
@@ -154,6 +176,8 @@ class PostgresServer:
                 "ON_ERROR_STOP=1",
                 "-h",
                 str(self.data),
+                "-p",
+                str(self.port),
                 "-U",
                 "postgres",
                 "-d",

@@ -174,6 +174,15 @@ def test_calls_are_summarised_on_stderr(full_run: tuple[TapRun, dict]) -> None:
     run, stats = full_run
     assert f"Zoho API calls: {stats['total_requests']}" in run.stderr
     assert "GET /settings/territories/{id}/users" in run.stderr
+    # The endpoint lines add up to the total; token requests are a line of their own.
+    lines = run.stderr.splitlines()
+    start = next(i for i, line in enumerate(lines) if "Zoho API calls:" in line)
+    end = next(i for i, line in enumerate(lines) if line.startswith("Zoho token requests:"))
+    endpoint_lines = lines[start + 1 : end]
+    assert sum(int(line.split()[0]) for line in endpoint_lines) == stats["total_requests"]
+    assert not any("oauth" in line for line in endpoint_lines)
+    tokens = stats["requests"]["POST /oauth/v2/token"]
+    assert lines[end] == f"Zoho token requests: {tokens} (POST /oauth/v2/token)"
 
 
 def test_schema_once_per_stream(full_run: tuple[TapRun, dict]) -> None:

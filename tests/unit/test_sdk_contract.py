@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from singer_sdk import Stream, Tap, Target
 from singer_sdk.helpers import _util
-from singer_sdk.plugin_base import PluginBase
+from singer_sdk.plugin_base import PluginBase, SingerCommand
 from singer_sdk.sinks import Sink
 
 from tap_zoho_territories.tap import TapZohoTerritories
@@ -30,6 +30,9 @@ METHODS: list[tuple[type, str, tuple[str, ...]]] = [
     (Tap, "load_streams", ()),
     (Tap, "sync_all", ()),
     (Tap, "_handle_termination", ("signum", "frame")),
+    # Overridden with these keyword parameters (the tap checks --state and --catalog first).
+    (Tap, "invoke", ("about", "about_format", "config", "state", "catalog")),
+    (PluginBase, "get_singer_command", ()),
     (PluginBase, "_validate_config", ("raise_errors",)),
     (PluginBase, "cb_config", ("ctx", "param", "value")),
     (Target, "_handle_max_record_age", ()),
@@ -63,6 +66,14 @@ def test_sdk_member_exists_with_the_same_parameters(
 def test_final_methods_the_tap_overrides_are_still_final(owner: type, name: str) -> None:
     # If the SDK stops marking them final, the override can become a plain hook.
     assert getattr(getattr(owner, name), "__final__", False)
+
+
+def test_the_command_installs_its_own_excepthook() -> None:
+    # OneLineErrors replaces the command's `excepthook` attribute, which the SDK's command
+    # installs as sys.excepthook when it runs.
+    source = inspect.getsource(SingerCommand.invoke)
+    assert "sys.excepthook = self.excepthook" in source
+    assert callable(SingerCommand.excepthook)
 
 
 def test_private_helpers_the_tap_imports() -> None:
