@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from singer_sdk import Stream
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib import RecordMessage, StateMessage
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 from typing_extensions import override
 
@@ -231,9 +231,9 @@ class ZohoStream(Stream):
     @override
     def finalize_state_progress_markers(self, state: dict | None = None) -> None:
         """Called by the SDK once a top-level stream, and then each child, synced completely."""
+        super().finalize_state_progress_markers(state)
         if state is None:
             self._activate_version()
-        super().finalize_state_progress_markers(state)
         top_level = state is None and self.parent_stream_type is None
         if top_level and not self.runtime.is_incomplete(self.name):
             self._tap.completed_streams.add(self.name)  # type: ignore[attr-defined]
@@ -271,6 +271,9 @@ class ZohoStream(Stream):
         # A child whose parents had no record never synced: the target needs its SCHEMA first.
         self._write_schema_message()
         super()._write_activate_version_message(self.table_version)
+        # And STATE after it, as after the records: a target checkpoints on STATE. (The SDK's
+        # state writer sends nothing when the state did not change, so it is written here.)
+        self._tap.write_message(StateMessage(value=self.tap_state))
 
     @property
     def table_version(self) -> int:

@@ -72,6 +72,8 @@ def test_after_every_record_of_its_stream_and_with_their_version(default_run: Ta
         last = max(i for i, m in enumerate(messages) if m in records)
         schema = next(i for i, m in enumerate(messages) if m == default_run.schemas[stream])
         assert schema < last < position, stream
+        assert messages[position + 1]["type"] == "STATE", stream  # a target checkpoints on it
+    assert messages[-1]["type"] == "STATE"
 
 
 def test_incremental_records_carry_no_version(default_run: TapRun) -> None:
