@@ -12,6 +12,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from tap_zoho_territories.prefetch import ChildPartitions, PageChain, Scheduler
+from zoho_crm_api import endpoints
 from zoho_crm_api.client import ZohoClient
 from zoho_crm_api.endpoints import Endpoint
 from zoho_crm_api.errors import ZohoAccessError, ZohoError
@@ -32,6 +33,8 @@ SWITCH_INTERVAL = 0.001
 CLOSE_TIMEOUT = 2.0
 # GET /org for `max_concurrency: auto` goes before every page.
 EDITION_PRIORITY = (-1,)
+# The stream whose one call (GET /org) says the edition.
+ORGANIZATION = "organization"
 
 
 class SyncRuntime:
@@ -49,6 +52,8 @@ class SyncRuntime:
         # The pool follows the client's limit: the edition's (`auto`), lowered after a 429.
         self.client.concurrency.watch(self._follow_limit)
         self.prefetch_children = True
+        # Whether `auto` has its edition (or gave up on it).
+        self._edition_known = False
         # Users per territory from E4 (territory_associated_user_counts), as its pages come.
         self.member_counts: dict[str, int] = {}
         self._top: dict[str, PageChain] = {}
@@ -87,23 +92,35 @@ class SyncRuntime:
 
     def _read_edition(self) -> None:
         """`max_concurrency: auto`: GET /org sets the limit (a task on the pool; never raises)."""
+        self._edition_known = True
         try:
             self.client.read_edition()
         except ZohoError as exc:  # the streams' own calls meet it and say so
             self.logger.debug("max_concurrency auto: GET /org failed: %s", exc)
 
+    def organization_page(self, records: list[dict[str, Any]]) -> None:
+        """The organization stream's GET /org answer sets the limit (`auto`; a worker thread)."""
+        with self._lock:
+            if self._edition_known or not self.settings.auto_concurrency:
+                return
+            self._edition_known = True
+        self.client.use_edition({endpoints.ORGANIZATION.envelope: records})
+
     def plan(self, streams: list[ZohoStream]) -> None:
         """Prefetch these streams' pages once the first of them starts syncing.
 
-        With `max_concurrency: auto` the edition is read first, beside the first pages.
+        With `max_concurrency: auto` the edition is read first, beside the first pages: from the
+        organization stream's page when it is selected (its one call comes first), else by a
+        call of its own.
         """
-        if self.settings.auto_concurrency:
-            self.scheduler.submit(EDITION_PRIORITY, self._read_edition)
         self._planned = [
             s
             for s in streams
             if s.parent_stream_type is None and (s.selected or s.has_selected_descendents)
         ]
+        reads_org = any(s.name == ORGANIZATION for s in self._planned)
+        if self.settings.auto_concurrency and not reads_org:
+            self.scheduler.submit(EDITION_PRIORITY, self._read_edition)
 
     def top_chain(self, stream: ZohoStream) -> PageChain:
         """The chain of a top-level stream.
@@ -128,6 +145,10 @@ class SyncRuntime:
             if stream in self._gated:
                 return
             self._gated[stream] = error
+            unread_edition = stream == ORGANIZATION and not self._edition_known
+            self._edition_known = True
+        if unread_edition and self.settings.auto_concurrency:
+            self.client.edition_unreadable(error)
         self.logger.warning(
             "Skipping stream '%s': Zoho answered %s (%s). To read it, enable %s.",
             stream,

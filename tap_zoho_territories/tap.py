@@ -13,6 +13,7 @@ from typing import IO, Any, NoReturn, cast
 import click
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
@@ -27,9 +28,10 @@ from zoho_crm_singer.plugin import (
     EXIT_FAILURES,
     OneLineErrors,
     SecretSafeConfig,
-    check_unknown_settings,
+    log_config_errors,
     log_failure,
     read_json_object,
+    unknown_settings,
     user_agent,
 )
 
@@ -79,8 +81,9 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
     """Singer tap for Zoho CRM territories, territory users, user groups and their counts.
 
     Reads territories and their users, users and their territories, user groups, their
-    sources, and associated-user counts; pages are fetched in parallel up to max_concurrency
-    with the fewest calls Zoho's API allows.
+    sources, and associated-user counts, and the roles, profiles and organisation they refer
+    to; pages are fetched in parallel up to max_concurrency with the fewest calls Zoho's API
+    allows.
     """
 
     name = "tap-zoho-territories"
@@ -93,8 +96,19 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
             "start_date",
             th.DateTimeType,
             title="Start date",
-            description="Incremental streams (territories, users) start from records modified "
-            "after this time on the first run.",
+            description="Incremental streams (users; territories when "
+            "emit_activate_version_messages is off) start from records modified after this time "
+            "on the first run.",
+        ),
+        th.Property(
+            "emit_activate_version_messages",
+            th.BooleanType,
+            default=True,
+            title="Emit ACTIVATE_VERSION messages",
+            description="After each full-table stream is read completely, send ACTIVATE_VERSION, "
+            "so that targets which support it (target-postgres) mark or delete the rows Zoho no "
+            "longer has. Targets without support ignore it. With it on, territories is read in "
+            "full each run.",
         ),
         th.Property(
             "user_type",
@@ -108,7 +122,7 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        """The nine streams; discovery makes no API call."""
+        """Every stream of STREAM_TYPES; discovery makes no API call."""
         return [stream_type(self) for stream_type in STREAM_TYPES]
 
     @override  # type: ignore[misc]  # final in the SDK; we reorder
@@ -124,11 +138,29 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
             ),
         )
 
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Validate the config; a misspelt setting is refused in every mode.
+
+        A misspelt setting (say `max_concurency`) must not silently fall back to a default. The
+        SDK validates `--discover`'s config without raising (discovery needs no credentials);
+        unknown settings are refused there too. (SDK internal, see SecretSafeConfig.)
+        """
+        problems: list[str] = []
+        try:
+            errors = super()._validate_config(raise_errors=raise_errors)
+        except ConfigValidationError as exc:
+            errors, problems = exc.errors, exc.errors
+        unknown = unknown_settings(self._config, self.config_jsonschema.get("properties", {}))
+        if unknown:
+            problems = [*problems, unknown]
+        if problems:
+            raise ConfigValidationError("Config validation failed", errors=problems)
+        return errors
+
     @cached_property
     def runtime(self) -> SyncRuntime:
         """The client and fetch pool of this run (built on first use)."""
-        # A misspelt setting (say `max_concurency`) must not silently fall back to a default.
-        check_unknown_settings(self.config, self.config_jsonschema.get("properties", {}))
         settings = ConnectionSettings.from_config(self.config)
         start = self.config.get("start_date")
         if start is not None:
@@ -305,16 +337,25 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
         param: click.Option,
         value: str,
     ) -> None:
-        """`--test`: read one record of every stream and report which streams are readable."""
-        if value != CliTestOptionValue.All.value:
-            super().cb_test(ctx, param, value)
+        """`--test`: read one record of every stream and report which streams are readable.
+
+        `--test=schema` writes every SCHEMA message. A bad setting is reported as in a sync.
+        """
+        if value == CliTestOptionValue.Disabled.value:
             return
         config: Any = ctx.params.get("config")
-        tap = cls(
-            config=config.config if config else None,
-            parse_env_config=config.parse_env if config else False,
-            validate_config=True,
-        )
+        try:
+            tap = cls(
+                config=config.config if config else None,
+                parse_env_config=config.parse_env if config else False,
+                validate_config=True,
+            )
+        except ConfigValidationError as exc:
+            log_config_errors(cls.logger, exc)
+            ctx.exit(EXIT_FAILURES)
+        if value == CliTestOptionValue.Schema.value:
+            tap.write_schemas()
+            ctx.exit(0)
         try:
             tap.runtime.prefetch_children = False
             tap.run_connection_test()

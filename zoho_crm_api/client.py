@@ -462,16 +462,20 @@ class ZohoClient:
         try:
             answer = self.request(endpoints.ORGANIZATION)
         except (ZohoAPIError, ZohoBadAnswer, ZohoRetriesExhausted, ZohoAnswerTooLarge) as exc:
-            limit = self.concurrency.set(UNKNOWN_EDITION_CONCURRENCY)
-            self.logger.warning(
-                "max_concurrency auto: the org's edition could not be read (%s), so at most %d "
-                "calls in flight. To use the edition's limit, grant %s, or set max_concurrency.",
-                exc,
-                limit,
-                endpoints.ORGANIZATION.scope_hint,
-            )
+            self.edition_unreadable(exc)
             return None
         return self.use_edition(answer.body)
+
+    def edition_unreadable(self, exc: ZohoError) -> None:
+        """GET /org failed: Free's limit, with a warning naming what to do."""
+        limit = self.concurrency.set(UNKNOWN_EDITION_CONCURRENCY)
+        self.logger.warning(
+            "max_concurrency auto: the org's edition could not be read (%s), so at most %d "
+            "calls in flight. To use the edition's limit, grant %s, or set max_concurrency.",
+            exc,
+            limit,
+            endpoints.ORGANIZATION.scope_hint,
+        )
 
     @staticmethod
     def _bad(api: Endpoint, exc: ZohoBadAnswer) -> Exception:

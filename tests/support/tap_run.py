@@ -16,7 +16,16 @@ from tests.support.secrets_check import SECRETS, check_run
 
 BIN = Path(sys.executable).parent
 
-__all__ = ["SECRETS", "TapRun", "clean_env", "discover", "run_tap", "select", "write_json"]
+__all__ = [
+    "SECRETS",
+    "TapRun",
+    "clean_env",
+    "discover",
+    "run_ok",
+    "run_tap",
+    "select",
+    "write_json",
+]
 
 
 @dataclass
@@ -85,6 +94,13 @@ def run_tap(
     check_run(config, proc.stdout, proc.stderr, where="a tap run's stdout or stderr")
     messages = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith('{"type"')]
     return TapRun(proc.returncode, proc.stdout, proc.stderr, messages)
+
+
+def run_ok(config: dict[str, Any], *args: str, **options: Any) -> TapRun:
+    """`run_tap` that must succeed (the end of stderr is shown when it does not)."""
+    run = run_tap(config, *args, **options)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run
 
 
 def discover(config: dict[str, Any]) -> dict[str, Any]:

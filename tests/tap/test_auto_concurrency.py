@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support import org_truth
-from tests.support.tap_run import run_tap
+from tests.support.tap_run import discover, run_tap, select
 from zoho_crm_emulator.process import EmulatorProcess
 
 # Enough pages in parallel (users, and a territory's users each) to fill any edition's limit.
@@ -41,7 +41,7 @@ def test_the_edition_sets_the_calls_in_flight(
     run = run_tap(config(org), env={"LOGLEVEL": "INFO"})
     assert run.returncode == 0, run.stderr[-3000:]
     stats = org.stats()
-    assert stats["requests"]["GET /org"] == 1
+    assert stats["requests"]["GET /org"] == 1  # the organization stream's answer says it
     assert stats["max_in_flight"] <= limit
     if limit > 5:  # more than the default five were in flight at once
         assert stats["max_in_flight"] > 5
@@ -56,7 +56,7 @@ def test_a_limit_below_the_editions_is_found_by_the_429s(org: EmulatorProcess) -
     assert "Zoho answered 429 with" in run.stderr
     assert "for the rest of the run (max_concurrency)" in run.stderr
     state = org.state("users")
-    ids = [r["id"] for r in run.records["users"]]
+    ids = [r["id"] for r in run.records["users"] if r["status"] != "deleted"]
     assert sorted(ids) == sorted(u["id"] for u in org_truth.listed_users(state))
 
 
@@ -70,10 +70,24 @@ def test_no_edition_is_five(org: EmulatorProcess) -> None:
     assert org.stats()["max_in_flight"] <= 5
 
 
-def test_a_number_is_kept_and_get_org_not_called(org: EmulatorProcess) -> None:
+def test_a_number_is_kept(org: EmulatorProcess) -> None:
     org.reset_stats()
-    run = run_tap(config(org, 3))
+    run = run_tap(config(org, 3), env={"LOGLEVEL": "INFO"})
     assert run.returncode == 0, run.stderr[-3000:]
     stats = org.stats()
-    assert stats["requests"].get("GET /org", 0) == 0
+    assert stats["requests"]["GET /org"] == 1  # the organization stream's, no other
     assert stats["max_in_flight"] <= 3
+    assert "max_concurrency auto" not in run.stderr
+
+
+def test_without_the_organization_stream_auto_calls_get_org_itself(
+    org: EmulatorProcess,
+) -> None:
+    org.config(edition="professional")
+    catalog = select(discover(config(org)), "users")
+    org.reset_stats()
+    run = run_tap(config(org), catalog=catalog, env={"LOGLEVEL": "INFO"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert org.stats()["requests"]["GET /org"] == 1
+    assert "edition is Professional, so at most 15 calls" in run.stderr
+    assert "organization" not in run.records

@@ -1,6 +1,7 @@
 """Count-based paging against the emulator: no user lost or read twice when the count is stale.
 
-The tap counts users (E9) beside page 1, then asks for every counted page at once. Here the org
+The tap counts users (E9) beside page 1, then asks for every counted page at once (active users
+here: `user_type: ActiveUsers`, so no deleted users are read beside them). Here the org
 changes between the count and the pages: the test waits until the tap asks for page 2 (so the
 count has been answered) and then adds or deletes users, while the emulator's latency holds
 the pages back. Added users come last in every list (docs/emulator.md), deleted ones are taken
@@ -24,6 +25,11 @@ from zoho_crm_emulator.process import EmulatorProcess
 # Long enough for the test to change the org between the count and the pages it counted.
 LATENCY_MS = 2000
 PER_PAGE = 200
+ACTIVE = "ActiveUsers"
+
+
+def active(emulator: EmulatorProcess) -> list[str]:
+    return [u["id"] for u in emulator.state("users")["users"] if u["status"] == "active"]
 
 
 def pages(n: int) -> int:
@@ -57,7 +63,7 @@ def run_changing(emulator: EmulatorProcess, change: Any) -> TapRun:
     done: list[TapRun] = []
     thread = threading.Thread(
         target=lambda: done.append(
-            run_tap(emulator.config_for_tap(max_concurrency=10), catalog=catalog)
+            run_tap(emulator.config_for_tap(max_concurrency=10, user_type=ACTIVE), catalog=catalog)
         )
     )
     thread.start()
@@ -85,11 +91,11 @@ def emitted_once(run: TapRun) -> list[str]:
 def test_users_added_after_the_count_are_read_past_the_counted_pages(
     org: EmulatorProcess,
 ) -> None:
-    counted = len(org_truth.listed_users(org.state("users")))
+    counted = len(active(org))
     added: list[str] = []
     run = run_changing(org, lambda: added.extend(org.add_users(150)))
     assert run.returncode == 0, run.stderr[-3000:]
-    listed = {u["id"] for u in org_truth.listed_users(org.state("users"))}
+    listed = set(active(org))
     assert set(added) <= listed
     assert set(emitted_once(run)) == listed
     calls = org.stats()["requests"]
@@ -102,8 +108,8 @@ def test_users_added_after_the_count_are_read_past_the_counted_pages(
 def test_users_deleted_after_the_count_end_the_list_at_the_short_page(
     org: EmulatorProcess,
 ) -> None:
-    before = org_truth.listed_users(org.state("users"))
-    last = sorted(u["id"] for u in before)[-250:]
+    before = active(org)
+    last = sorted(before)[-250:]
 
     def delete() -> None:
         for user in last:
@@ -111,8 +117,8 @@ def test_users_deleted_after_the_count_end_the_list_at_the_short_page(
 
     run = run_changing(org, delete)
     assert run.returncode == 0, run.stderr[-3000:]
-    listed = {u["id"] for u in org_truth.listed_users(org.state("users"))}
-    assert listed == {u["id"] for u in before} - set(last)
+    listed = set(active(org))
+    assert listed == set(before) - set(last)
     assert set(emitted_once(run)) == listed
     # Every counted page was asked for (the ones past the short page answered 204), no more.
     assert org.stats()["requests"]["GET /users"] == pages(len(before))
@@ -129,7 +135,8 @@ def test_an_incremental_run_does_not_count(org: EmulatorProcess) -> None:
         }
     }
     org.reset_stats()
-    run = run_tap(org.config_for_tap(max_concurrency=10), catalog=catalog, state=state)
+    config = org.config_for_tap(max_concurrency=10, user_type=ACTIVE)
+    run = run_tap(config, catalog=catalog, state=state)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "GET /users/actions/count" not in {k for k, n in org.stats()["requests"].items() if n}
 
