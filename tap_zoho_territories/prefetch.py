@@ -17,12 +17,59 @@ import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from zoho_crm_api.client import Page
+from zoho_crm_api.endpoints import Endpoint
 
 Priority = tuple[int, ...]
+OnPage = Callable[[list[dict[str, Any]]], None]
+# Records a list may run ahead of its reader (at least one page), and child partitions (one
+# list call each, usually one page) that may be started before the writer reaches their
+# parent, per worker.
+RECORDS_AHEAD = 800
+CHILD_WINDOW_PER_WORKER = 16
+
+
+@dataclass(frozen=True)
+class CountRequest:
+    """A call whose answer is the number of records a list holds (E9)."""
+
+    endpoint: Endpoint
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A list call a stream asks for, all but the page number: what the prefetcher fetches.
+
+    Streams state it on the writer thread (where bookmarks are read). `total` is the number of
+    records the list holds when known (E4's counts), or the call that counts them (E9): then
+    every page is asked for at once.
+    """
+
+    stream: str
+    endpoint: Endpoint
+    path: Mapping[str, str] | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    total: int | CountRequest | None = None
+    # A child partition (one per parent record): its parent may be gone by the time it is read.
+    child: bool = False
+
+
+class Fetcher(Protocol):
+    """What fetches one page, or one count, of a request (the run's client, or a fake)."""
+
+    def page(self, request: PageRequest, number: int) -> Page:
+        """Page `number` of the request's list."""
+        ...
+
+    def count(self, request: CountRequest) -> int | None:
+        """The count, or None when it cannot be had (then pages follow one another)."""
+        ...
 
 
 class Scheduler:
@@ -328,3 +375,79 @@ class _ChildQueue:
             key = next(iter(self.waiting))
             del self.waiting[key]
             self.started[key] = self.make(key).start()
+
+
+class Prefetcher:
+    """Fetches the pages that streams ask for, ahead of the writer, on one pool of workers.
+
+    The tap hands one to each stream when it builds them; the run opens it with the fetcher
+    (the client) and the number of workers once the settings are known. Streams say what to
+    request (`PageRequest`); the prefetcher pages it.
+    """
+
+    def __init__(self) -> None:
+        self._fetcher: Fetcher | None = None
+        self._ceiling = 1
+        self.scheduler = Scheduler(1)
+        self.children = ChildPartitions(window=CHILD_WINDOW_PER_WORKER)
+        # Whether a parent's page announces its child partitions (not in `--test`).
+        self.prefetch_children = True
+        # Records per territory from E4, as its pages come: its users' pages go at once.
+        self.member_counts: dict[str, int] = {}
+
+    def open(self, fetcher: Fetcher, workers: int, ceiling: int) -> None:
+        """Fetch with `fetcher` on `workers` threads (at most `ceiling` ever), for one run."""
+        self._fetcher = fetcher
+        self._ceiling = max(1, ceiling)
+        self.scheduler = Scheduler(workers)
+        self.children = ChildPartitions(window=max(1, workers) * CHILD_WINDOW_PER_WORKER)
+        self.prefetch_children = True
+        self.member_counts = {}
+
+    def set_workers(self, workers: int) -> None:
+        """Run `workers` fetches at once from now on (the limit was set or lowered)."""
+        self.scheduler.set_workers(workers)
+        self.children.window = max(1, workers) * CHILD_WINDOW_PER_WORKER
+
+    def ahead(self, request: PageRequest) -> int:
+        """Pages the request's list may fetch before its reader takes them.
+
+        RECORDS_AHEAD records; for a list whose pages are fetched at once, enough pages to keep
+        every worker busy.
+        """
+        pages = max(1, RECORDS_AHEAD // (request.endpoint.per_page or 1))
+        return max(pages, self._ceiling) if request.total is not None else pages
+
+    def chain(
+        self,
+        request: PageRequest,
+        priority: Priority,
+        on_page: OnPage | None = None,
+        *,
+        keep: bool = True,
+    ) -> PageChain:
+        """A not-yet-started chain of the request's pages.
+
+        With `keep=False` nobody reads it: its pages only go to `on_page`.
+        """
+        fetcher = self._fetcher
+        if fetcher is None:
+            msg = "the prefetcher is not open: the run has not started"
+            raise RuntimeError(msg)
+        total = request.total
+        return PageChain(
+            self.scheduler,
+            priority,
+            functools.partial(fetcher.page, request),
+            ahead=self.ahead(request),
+            per_page=request.endpoint.per_page,
+            total=functools.partial(fetcher.count, total)
+            if isinstance(total, CountRequest)
+            else total,
+            on_page=on_page,
+            keep=keep,
+        )
+
+    def close(self, timeout: float) -> None:
+        """Drop what is queued; give running fetches up to `timeout` seconds."""
+        self.scheduler.close(timeout=timeout)

@@ -1,4 +1,7 @@
-"""What one sync shares between streams: the client, the fetch pool and child partitions.
+"""What one sync shares between streams: the client, and how the run is going.
+
+It fetches what the prefetcher asks for (gating a stream that Zoho refuses), and opens the
+prefetcher with the calls in flight the settings (or the org's edition) allow.
 
 It also knows how the run is going: once it must stop (a Zoho error, a signal), the client
 sends nothing more, pages already fetched are still written, and streams left incomplete are
@@ -11,21 +14,15 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from tap_zoho_territories.prefetch import ChildPartitions, PageChain, Scheduler
+from tap_zoho_territories.prefetch import CountRequest, PageChain, PageRequest, Prefetcher
 from zoho_crm_api import endpoints
-from zoho_crm_api.client import ZohoClient
-from zoho_crm_api.endpoints import Endpoint
-from zoho_crm_api.errors import ZohoAccessError, ZohoError
+from zoho_crm_api.client import Page, ZohoClient
+from zoho_crm_api.errors import ZohoAccessError, ZohoAPIError, ZohoError
 from zoho_crm_api.settings import ConnectionSettings
 
 if TYPE_CHECKING:
     from tap_zoho_territories.streams import ZohoStream
 
-# Records a list endpoint may run ahead of the writer (at least one page), and child partitions
-# (one list call each, usually one page) that may be started before the writer reaches their
-# parent, per worker.
-RECORDS_AHEAD = 800
-CHILD_WINDOW_PER_WORKER = 16
 # Fetch threads hold the GIL only briefly, but wait up to the switch interval (5 ms by default)
 # to get it back from the busy writer thread after every answer arrives; the CLI sets this.
 SWITCH_INTERVAL = 0.001
@@ -38,24 +35,24 @@ ORGANIZATION = "organization"
 
 
 class SyncRuntime:
-    """The client, the fetch pool, and which streams are skipped, for one tap run."""
+    """The client, which streams are skipped, and why the run stops, for one tap run."""
 
     def __init__(
-        self, settings: ConnectionSettings, logger: logging.Logger, user_agent: str
+        self,
+        settings: ConnectionSettings,
+        logger: logging.Logger,
+        user_agent: str,
+        prefetcher: Prefetcher,
     ) -> None:
         self.logger = logger
         self.client = ZohoClient(settings, logger, user_agent=user_agent)
         self.settings = settings
-        workers = settings.max_concurrency
-        self.scheduler = Scheduler(workers)
-        self.children = ChildPartitions(window=workers * CHILD_WINDOW_PER_WORKER)
+        self.prefetcher = prefetcher
+        prefetcher.open(self, settings.max_concurrency, settings.concurrency_ceiling)
         # The pool follows the client's limit: the edition's (`auto`), lowered after a 429.
-        self.client.concurrency.watch(self._follow_limit)
-        self.prefetch_children = True
+        self.client.concurrency.watch(prefetcher.set_workers)
         # Whether `auto` has its edition (or gave up on it).
         self._edition_known = False
-        # Users per territory from E4 (territory_associated_user_counts), as its pages come.
-        self.member_counts: dict[str, int] = {}
         self._top: dict[str, PageChain] = {}
         self._planned: list[ZohoStream] = []
         self._gated: dict[str, ZohoAccessError] = {}
@@ -66,29 +63,43 @@ class SyncRuntime:
         # Why the run stops: the first error, or the signal's message.
         self.cause: BaseException | str | None = None
 
-    def ahead(self, endpoint: Endpoint, *, parallel: bool) -> int:
-        """Pages a list may fetch before its reader takes them.
+    # The prefetcher's fetcher (worker threads)
 
-        RECORDS_AHEAD records; for a list whose pages are fetched at once, enough pages to keep
-        every worker busy.
-        """
-        pages = max(1, RECORDS_AHEAD // (endpoint.per_page or 1))
-        return max(pages, self.settings.concurrency_ceiling) if parallel else pages
-
-    def count(self, endpoint: Endpoint, params: dict[str, Any]) -> int | None:
-        """The count a count endpoint (E9) gives, or None: then pages follow one another."""
+    def page(self, request: PageRequest, number: int) -> Page:
+        """One page of a stream's request; nothing for a stream found unreadable."""
+        if self.is_gated(request.stream):
+            return Page([], more=False, number=number)
         try:
-            answer = self.client.request(endpoint, params=params)
+            return self.client.get_page(
+                request.endpoint,
+                path=request.path,
+                params=request.params,
+                headers=request.headers,
+                page=number,
+            )
+        except ZohoAccessError as exc:
+            # Gate at once, so the stream's other prefetched partitions make no call.
+            self.gate(request.stream, exc)
+            raise
+        except ZohoAPIError as exc:
+            gone = exc.code == "INVALID_DATA" and "resource_path_index" in exc.details
+            if request.child and gone:
+                # The parent was deleted between listing it and reading its children.
+                self.logger.warning("Skipping %s for %s: %s", request.stream, request.path, exc)
+                return Page([], more=False, number=number)
+            raise
+
+    def count(self, request: CountRequest) -> int | None:
+        """The count a count endpoint (E9) gives, or None: then pages follow one another."""
+        endpoint = request.endpoint
+        try:
+            answer = self.client.request(endpoint, params=request.params)
         except ZohoError as exc:
             if not self.stopping:
                 self.logger.info("%s failed (%s); reading page after page.", endpoint.route, exc)
             return None
         value = answer.body.get(endpoint.envelope) if answer.body else None
         return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    def _follow_limit(self, limit: int) -> None:
-        self.scheduler.set_workers(limit)
-        self.children.window = limit * CHILD_WINDOW_PER_WORKER
 
     def _read_edition(self) -> None:
         """`max_concurrency: auto`: GET /org sets the limit (a task on the pool; never raises)."""
@@ -120,7 +131,7 @@ class SyncRuntime:
         ]
         reads_org = any(s.name == ORGANIZATION for s in self._planned)
         if self.settings.auto_concurrency and not reads_org:
-            self.scheduler.submit(EDITION_PRIORITY, self._read_edition)
+            self.prefetcher.scheduler.submit(EDITION_PRIORITY, self._read_edition)
 
     def top_chain(self, stream: ZohoStream) -> PageChain:
         """The chain of a top-level stream.
@@ -192,5 +203,5 @@ class SyncRuntime:
     def close(self) -> None:
         """Stop the workers and release connections."""
         self.client.stop("the run is over")
-        self.scheduler.close(timeout=CLOSE_TIMEOUT)
+        self.prefetcher.close(timeout=CLOSE_TIMEOUT)
         self.client.close()

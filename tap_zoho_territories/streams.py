@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Generator, Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Stream
@@ -14,13 +16,12 @@ from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 from typing_extensions import override
 
 from tap_zoho_territories import schemas
-from tap_zoho_territories.prefetch import PageChain
+from tap_zoho_territories.prefetch import CountRequest, PageChain, PageRequest, Prefetcher
 from tap_zoho_territories.records import RecordShaper, to_utc
 from zoho_crm_api import endpoints
-from zoho_crm_api.client import Page
 from zoho_crm_api.concurrency import edition
 from zoho_crm_api.endpoints import Endpoint
-from zoho_crm_api.errors import ZohoAccessError, ZohoAPIError, ZohoError
+from zoho_crm_api.errors import ZohoAccessError, ZohoError
 from zoho_crm_api.values import ref_id, to_int, zoho_time
 
 if TYPE_CHECKING:
@@ -60,8 +61,11 @@ class ZohoStream(Stream):
     # its schema type, so the SDK's per-value conformance pass (the largest CPU cost) is skipped.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    def __init__(self, tap: TapZohoTerritories) -> None:
+    def __init__(self, tap: TapZohoTerritories, prefetcher: Prefetcher) -> None:
         super().__init__(tap, schema=self.schema_dict, name=self.name)
+        self.prefetcher = prefetcher
+        # Selected child streams and what each partition of theirs asks for (see make_chain).
+        self._children: list[tuple[ZohoStream, PageRequest]] | None = None
         self._schema_written = False
         self._shape = RecordShaper(self.schema_dict["properties"])
         self._unknown_reported: set[str] = set()
@@ -107,34 +111,39 @@ class ZohoStream(Stream):
         value = self.get_starting_replication_key_value(context)
         return str(value) if value else None
 
-    def fetch_page(
-        self,
-        context: Context | None,
-        number: int,
-        params: dict[str, Any],
-        headers: dict[str, str],
-    ) -> Page:
-        """Fetch one page (in a worker thread)."""
-        if self.runtime.is_gated(self.name):
-            return Page([], more=False, number=number)
-        path = {"id": str(context[self.context_key])} if context and self.context_key else None
-        try:
-            return self.runtime.client.get_page(
-                self.endpoint, path=path, params=params, headers=headers, page=number
-            )
-        except ZohoAccessError as exc:
-            # Gate at once, so the stream's other prefetched partitions make no call.
-            self.runtime.gate(self.name, exc)
-            raise
-        except ZohoAPIError as exc:
-            if context and exc.code == "INVALID_DATA" and "resource_path_index" in exc.details:
-                # The parent was deleted between listing it and reading its children.
-                self.logger.warning("Skipping %s for %s: %s", self.name, dict(context), exc)
-                return Page([], more=False, number=number)
-            raise
+    def page_request(self, context: Context | None) -> PageRequest:
+        """What to ask Zoho for one partition (on the writer thread: it reads the bookmark)."""
+        return PageRequest(
+            stream=self.name,
+            endpoint=self.endpoint,
+            path={"id": str(context[self.context_key])} if context and self.context_key else None,
+            params=self.request_params(context),
+            headers=self.request_headers(context),
+            total=self.page_total(context),
+            child=context is not None,
+        )
 
-    def page_total(self, context: Context | None) -> int | Callable[[], int | None] | None:
-        """The records the list holds, when known, or a call that counts them.
+    def child_template(self) -> PageRequest:
+        """What each partition of this child stream asks for, but its parent's id.
+
+        Stated once, on the writer thread, so that a parent's page can start its children's
+        reads in a worker thread without reading the SDK's state there.
+        """
+        return PageRequest(
+            stream=self.name,
+            endpoint=self.endpoint,
+            params=self.request_params(None),
+            headers=self.request_headers(None),
+            child=True,
+        )
+
+    def for_parent(self, template: PageRequest, parent_id: str) -> PageRequest:
+        """The template for one parent (in a worker thread: no SDK state is read)."""
+        total = self.page_total({str(self.context_key): parent_id})
+        return replace(template, path={"id": parent_id}, total=total)
+
+    def page_total(self, context: Context | None) -> int | CountRequest | None:
+        """The records the list holds, when known, or the call that counts them.
 
         Then every page is fetched at once; None: one page after another.
         """
@@ -143,58 +152,42 @@ class ZohoStream(Stream):
     def observe_page(self, records: list[dict[str, Any]]) -> None:
         """Look at a page's raw records before anything else does (in a worker thread)."""
 
+    def priority(self, child: bool) -> tuple[int, int]:
+        """The pool runs the pages the writer needs first: by stream, parents before children."""
+        return (self.rank, int(child))
+
     def make_chain(self, context: Context | None) -> PageChain:
-        """A not-yet-started chain of this stream's pages for one context."""
-        children = [c for c in self.child_streams if c.selected or c.has_selected_descendents]
-        params, headers = self.request_params(context), self.request_headers(context)
-        total = self.page_total(context)
+        """A not-yet-started chain of this stream's pages for one partition (writer thread)."""
+        self._prepare_children()
+        return self.chain_for(self.page_request(context))
+
+    def chain_for(self, request: PageRequest) -> PageChain:
+        """A not-yet-started chain of a request's pages; each page announces its children."""
+        children = self._children
 
         def on_page(records: list[dict[str, Any]]) -> None:
             self.observe_page(records)
-            if children:
-                self._register_children(children, records)
+            if children and self.prefetcher.prefetch_children:
+                keys = [str(record["id"]) for record in records]
+                for child, template in children:
+                    make = functools.partial(child.chain_from, template)
+                    self.prefetcher.children.register(child.name, keys, make)
 
-        return self.page_chain(
-            context is not None,
-            lambda number: self.fetch_page(context, number, params, headers),
-            on_page,
-            total,
-        )
+        return self.prefetcher.chain(request, self.priority(request.child), on_page)
 
-    def page_chain(
-        self,
-        child: bool,
-        fetch: Callable[[int], Page],
-        on_page: Callable[[list[dict[str, Any]]], None] | None = None,
-        total: int | Callable[[], int | None] | None = None,
-    ) -> PageChain:
-        """A not-yet-started chain of the pages `fetch(number)` gets, on the shared pool.
+    def chain_from(self, template: PageRequest, parent_id: str) -> PageChain:
+        """A not-yet-started chain of this child stream for one parent (a worker thread)."""
+        return self.chain_for(self.for_parent(template, parent_id))
 
-        With a `total` (see `page_total`) every page is fetched at once.
-        """
-        return PageChain(
-            self.runtime.scheduler,
-            (self.rank, int(child)),
-            fetch,
-            ahead=self.runtime.ahead(self.endpoint, parallel=total is not None),
-            per_page=self.endpoint.per_page,
-            total=total,
-            on_page=on_page,
-        )
-
-    def _register_children(self, children: list[Stream], records: list[dict]) -> None:
-        """Announce the child partitions of a page of parent records (in a worker thread)."""
-        if not self.runtime.prefetch_children:
+    def _prepare_children(self) -> None:
+        """The selected child streams and their requests, once (on the writer thread)."""
+        if self._children is not None:
             return
-        keys = [str(record["id"]) for record in records]
-        for child in children:
-            assert isinstance(child, ZohoStream)
-            self.runtime.children.register(child.name, keys, child.chain_for_parent)
-
-    def chain_for_parent(self, parent_id: str) -> PageChain:
-        """A not-yet-started chain of this child stream for one parent."""
-        assert self.context_key is not None
-        return self.make_chain({self.context_key: parent_id})
+        self._children = []
+        for child in self.child_streams:
+            if isinstance(child, ZohoStream) and (child.selected or child.has_selected_descendents):
+                child._prepare_children()
+                self._children.append((child, child.child_template()))
 
     # Records
 
@@ -233,7 +226,8 @@ class ZohoStream(Stream):
         if context is None:
             return [self.runtime.top_chain(self)]
         key = str(context[self.context_key])  # type: ignore[index]
-        return [self.runtime.children.take(self.name, key) or self.chain_for_parent(key).start()]
+        taken = self.prefetcher.children.take(self.name, key)
+        return [taken or self.make_chain(context).start()]
 
     def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
         """One API object as a record: lower-case keys, schema fields only, UTC timestamps."""
@@ -391,8 +385,13 @@ class TerritoryUsersStream(ZohoStream):
     ignore_parent_replication_key = True
 
     def page_total(self, context: Context | None) -> int | None:
-        """The territory's E4 count, when territory_associated_user_counts read it already."""
-        return self.runtime.member_counts.get(str(context[self.context_key])) if context else None
+        """The territory's E4 count, when territory_associated_user_counts read it already.
+
+        (Also called in a worker thread, from `for_parent`: it reads no SDK state.)
+        """
+        return (
+            self.prefetcher.member_counts.get(str(context[self.context_key])) if context else None
+        )
 
 
 class AssociatedUserCountsStream(ZohoStream):
@@ -422,7 +421,7 @@ class TerritoryAssociatedUserCountsStream(AssociatedUserCountsStream):
         for raw in records:
             territory, count = ref_id(raw.get("territory")), raw.get("count")
             if territory is not None and isinstance(count, (str, int)) and str(count).isdigit():
-                self.runtime.member_counts[territory] = int(count)
+                self.prefetcher.member_counts[territory] = int(count)
 
 
 class UsersStream(ZohoStream):
@@ -456,15 +455,14 @@ class UsersStream(ZohoStream):
         start = self.bookmark(context)
         return {"If-Modified-Since": zoho_time(start, minus_seconds=1)} if start else {}
 
-    def page_total(self, context: Context | None) -> Callable[[], int | None] | None:
+    def page_total(self, context: Context | None) -> CountRequest | None:
         """A full read counts the users first (E9, beside page 1), then asks for every page.
 
         Not on incremental runs: E9 takes no If-Modified-Since, so its count is of all users.
         """
         if self.bookmark(context):
             return None
-        params = self.request_params(context)
-        return lambda: self.runtime.count(endpoints.USERS_COUNT, params)
+        return CountRequest(endpoints.USERS_COUNT, self.request_params(context))
 
     @override
     def chains(self, context: Context | None) -> list[PageChain]:
@@ -476,15 +474,10 @@ class UsersStream(ZohoStream):
         """
         chains = super().chains(context)
         if self.reads_deleted_users:
-            chains.append(self.page_chain(False, self._deleted_users_page).start())
+            request = PageRequest(self.name, self.endpoint, params={"type": DELETED_USERS})
+            deleted = self.prefetcher.chain(request, self.priority(False), _mark_deleted)
+            chains.append(deleted.start())
         return chains
-
-    def _deleted_users_page(self, number: int) -> Page:
-        """One page of `type=DeletedUsers`, each user marked `status: deleted` (worker thread)."""
-        page = self.fetch_page(None, number, {"type": DELETED_USERS}, {})
-        for raw in page.records:
-            raw["status"] = DELETED
-        return page
 
     def _is_listed_deleted(self, record: dict[str, Any]) -> bool:
         return self.reads_deleted_users and record.get("status") == DELETED
@@ -508,6 +501,12 @@ class UsersStream(ZohoStream):
         """No child partition for a deleted user: Zoho took their territories away."""
         if not self._is_listed_deleted(record):
             yield from super().generate_child_contexts(record, context)
+
+
+def _mark_deleted(records: list[dict[str, Any]]) -> None:
+    """Each user of a `type=DeletedUsers` page gets `status: deleted` (a worker thread)."""
+    for raw in records:
+        raw["status"] = DELETED
 
 
 class UserTerritoriesStream(ZohoStream):

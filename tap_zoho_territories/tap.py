@@ -18,6 +18,7 @@ from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
 from tap_zoho_territories.output import BlockWriter
+from tap_zoho_territories.prefetch import Prefetcher
 from tap_zoho_territories.runtime import SWITCH_INTERVAL, SyncRuntime
 from tap_zoho_territories.streams import STREAM_TYPES, ZohoStream
 from zoho_crm_api.errors import ZohoConfigError, ZohoError
@@ -123,7 +124,7 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
     @override
     def discover_streams(self) -> list[Stream]:
         """Every stream of STREAM_TYPES; discovery makes no API call."""
-        return [stream_type(self) for stream_type in STREAM_TYPES]
+        return [stream_type(self, self.prefetcher) for stream_type in STREAM_TYPES]
 
     @override  # type: ignore[misc]  # final in the SDK; we reorder
     def load_streams(self) -> list[Stream]:
@@ -172,7 +173,12 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
                     "like 2024-01-31T00:00:00Z."
                 )
                 raise ZohoConfigError(msg) from None
-        return SyncRuntime(settings, self.logger, user_agent(self.name))
+        return SyncRuntime(settings, self.logger, user_agent(self.name), self.prefetcher)
+
+    @cached_property
+    def prefetcher(self) -> Prefetcher:
+        """Fetches the pages the streams ask for; handed to each stream when it is built."""
+        return Prefetcher()
 
     @classmethod
     @override
@@ -357,7 +363,7 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
             tap.write_schemas()
             ctx.exit(0)
         try:
-            tap.runtime.prefetch_children = False
+            tap.runtime.prefetcher.prefetch_children = False
             tap.run_connection_test()
             gated = tap.runtime.gated
             if tap.runtime.cause is not None:

@@ -13,8 +13,17 @@ from typing import Any
 
 import pytest
 
-from tap_zoho_territories.prefetch import ChildPartitions, PageChain, Scheduler
+from tap_zoho_territories.prefetch import (
+    RECORDS_AHEAD,
+    ChildPartitions,
+    CountRequest,
+    PageChain,
+    PageRequest,
+    Prefetcher,
+    Scheduler,
+)
 from zoho_crm_api.client import Page
+from zoho_crm_api.endpoints import Endpoint
 
 PER_PAGE = 3
 # A barrier that is never met fails the test instead of hanging it.
@@ -355,3 +364,58 @@ def test_child_partitions_start_within_the_window_and_in_parent_order() -> None:
     assert children.take("child", "b") is None
     assert children.take("child", "d") is not None
     assert children.take("child", "zzz") is None
+
+
+class FakeFetcher:
+    """A Fetcher over one FakeList per endpoint route, counting what it is asked."""
+
+    def __init__(self, source: FakeList) -> None:
+        self.source = source
+        self.counts: list[CountRequest] = []
+        self.requests: list[PageRequest] = []
+
+    def page(self, request: PageRequest, number: int) -> Page:
+        self.requests.append(request)
+        return self.source.fetch(number)
+
+    def count(self, request: CountRequest) -> int | None:
+        self.counts.append(request)
+        return len(self.source.records)
+
+
+def test_the_prefetcher_pages_what_a_stream_asks_for() -> None:
+    source = FakeList(10)
+    fetcher = FakeFetcher(source)
+    prefetcher = Prefetcher()
+    endpoint = Endpoint("E8", "GET", "/users", "users", (), PER_PAGE, paged=True)
+    count = CountRequest(Endpoint("E9", "GET", "/users/actions/count", "count", ()), {"a": 1})
+    request = PageRequest("users", endpoint, params={"type": "AllUsers"}, total=count)
+    prefetcher.open(fetcher, workers=4, ceiling=4)
+    try:
+        assert prefetcher.ahead(request) == max(4, RECORDS_AHEAD // PER_PAGE)
+        chain = prefetcher.chain(request, (0,)).start()
+        assert ids(list(chain)) == [str(i) for i in range(10)]
+    finally:
+        prefetcher.close(timeout=BARRIER_TIMEOUT)
+    assert fetcher.counts == [count]
+    assert {r.params["type"] for r in fetcher.requests} == {"AllUsers"}
+    assert sorted(source.calls) == [1, 2, 3, 4]
+
+
+def test_a_closed_prefetcher_is_opened_afresh_for_the_next_run() -> None:
+    prefetcher = Prefetcher()
+    endpoint = Endpoint("E1", "GET", "/settings/territories", "territories", (), PER_PAGE)
+    with pytest.raises(RuntimeError, match="not open"):
+        prefetcher.chain(PageRequest("territories", endpoint), (0,))
+    for _ in range(2):
+        source = FakeList(4)
+        prefetcher.open(FakeFetcher(source), workers=2, ceiling=2)
+        try:
+            assert ids(list(prefetcher.chain(PageRequest("t", endpoint), (0,)).start())) == [
+                "0",
+                "1",
+                "2",
+                "3",
+            ]
+        finally:
+            prefetcher.close(timeout=BARRIER_TIMEOUT)
