@@ -19,10 +19,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from zoho_crm_api.client import Page
 from zoho_crm_api.endpoints import Endpoint
+
+if TYPE_CHECKING:
+    from tap_zoho_territories.derived import Membership
 
 Priority = tuple[int, ...]
 OnPage = Callable[[list[dict[str, Any]]], None]
@@ -58,6 +61,8 @@ class PageRequest:
     total: int | CountRequest | None = None
     # A child partition (one per parent record): its parent may be gone by the time it is read.
     child: bool = False
+    # False for reads the tap makes for its own use: a refusal then skips no stream.
+    gate: bool = True
 
 
 class Fetcher(Protocol):
@@ -197,6 +202,11 @@ class PageChain:
                 self._learn_total(self._total)
             self._submit_ready()
         return self
+
+    @property
+    def keep(self) -> bool:
+        """True when a reader takes the pages (False: they only go to on_page)."""
+        return self._keep
 
     @property
     def done(self) -> bool:
@@ -385,7 +395,9 @@ class Prefetcher:
     request (`PageRequest`); the prefetcher pages it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, order: tuple[str, ...] = ()) -> None:
+        # The writer's order of top-level streams: the pool serves the first ones first.
+        self.order = order
         self._fetcher: Fetcher | None = None
         self._ceiling = 1
         self.scheduler = Scheduler(1)
@@ -394,6 +406,8 @@ class Prefetcher:
         self.prefetch_children = True
         # Records per territory from E4, as its pages come: its users' pages go at once.
         self.member_counts: dict[str, int] = {}
+        # Who is in which territory, when this run derives user_territories (derived.py).
+        self.membership: Membership | None = None
 
     def open(self, fetcher: Fetcher, workers: int, ceiling: int) -> None:
         """Fetch with `fetcher` on `workers` threads (at most `ceiling` ever), for one run."""
@@ -403,6 +417,7 @@ class Prefetcher:
         self.children = ChildPartitions(window=max(1, workers) * CHILD_WINDOW_PER_WORKER)
         self.prefetch_children = True
         self.member_counts = {}
+        self.membership = None
 
     def set_workers(self, workers: int) -> None:
         """Run `workers` fetches at once from now on (the limit was set or lowered)."""

@@ -10,10 +10,12 @@ not reported as completed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
+from tap_zoho_territories.derived import Membership, cheaper_to_derive
 from tap_zoho_territories.prefetch import CountRequest, PageChain, PageRequest, Prefetcher
 from zoho_crm_api import endpoints
 from zoho_crm_api.client import Page, ZohoClient
@@ -32,6 +34,20 @@ CLOSE_TIMEOUT = 2.0
 EDITION_PRIORITY = (-1,)
 # The stream whose one call (GET /org) says the edition.
 ORGANIZATION = "organization"
+USERS, USER_TERRITORIES = "users", "user_territories"
+TERRITORIES, TERRITORY_USERS = "territories", "territory_users"
+# The writer's order when user_territories is derived: the territories and their users first,
+# so that the membership is whole when the first user's territories are written.
+DERIVED_ORDER = (
+    ORGANIZATION,
+    "territory_associated_user_counts",
+    TERRITORIES,
+    USERS,
+    "user_group_associated_user_counts",
+    "user_groups",
+)
+# The membership's own reads go with the territories'.
+DERIVED_RANK = DERIVED_ORDER.index(TERRITORIES)
 
 
 class SyncRuntime:
@@ -53,6 +69,9 @@ class SyncRuntime:
         self.client.concurrency.watch(prefetcher.set_workers)
         # Whether `auto` has its edition (or gave up on it).
         self._edition_known = False
+        self._counts: dict[tuple[str, tuple[tuple[str, Any], ...]], int | None] = {}
+        self._membership: Membership | None = None
+        self._count_lock = threading.Lock()
         self._top: dict[str, PageChain] = {}
         self._planned: list[ZohoStream] = []
         self._gated: dict[str, ZohoAccessError] = {}
@@ -67,7 +86,7 @@ class SyncRuntime:
 
     def page(self, request: PageRequest, number: int) -> Page:
         """One page of a stream's request; nothing for a stream found unreadable."""
-        if self.is_gated(request.stream):
+        if request.gate and self.is_gated(request.stream):
             return Page([], more=False, number=number)
         try:
             return self.client.get_page(
@@ -79,7 +98,8 @@ class SyncRuntime:
             )
         except ZohoAccessError as exc:
             # Gate at once, so the stream's other prefetched partitions make no call.
-            self.gate(request.stream, exc)
+            if request.gate:
+                self.gate(request.stream, exc)
             raise
         except ZohoAPIError as exc:
             gone = exc.code == "INVALID_DATA" and "resource_path_index" in exc.details
@@ -90,7 +110,17 @@ class SyncRuntime:
             raise
 
     def count(self, request: CountRequest) -> int | None:
-        """The count a count endpoint (E9) gives, or None: then pages follow one another."""
+        """The count a count endpoint (E9) gives, or None: then pages follow one another.
+
+        Each count is asked once per run (the plan may need it before the stream's pages).
+        """
+        key = (request.endpoint.route, tuple(sorted(request.params.items())))
+        with self._count_lock:
+            if key not in self._counts:
+                self._counts[key] = self._ask_count(request)
+            return self._counts[key]
+
+    def _ask_count(self, request: CountRequest) -> int | None:
         endpoint = request.endpoint
         try:
             answer = self.client.request(endpoint, params=request.params)
@@ -132,6 +162,71 @@ class SyncRuntime:
         reads_org = any(s.name == ORGANIZATION for s in self._planned)
         if self.settings.auto_concurrency and not reads_org:
             self.prefetcher.scheduler.submit(EDITION_PRIORITY, self._read_edition)
+        by_name = {s.name: s for s in streams}
+        if USER_TERRITORIES in by_name and by_name[USER_TERRITORIES].selected:
+            self._plan_user_territories(by_name)
+
+    def _plan_user_territories(self, streams: dict[str, ZohoStream]) -> None:
+        """Derive user_territories from E1 and E5 when that costs fewer calls than E10 per user.
+
+        With territory_users selected, E1 and E5 are read anyway: derived at no cost, from those
+        streams' pages. Otherwise the counts decide: E9 (the users stream's own count, asked
+        now) and every page of E1 (read now, beside it); E5 then costs a call per territory.
+        Both parents are read in full (the SDK forces full table on a parent whose child is
+        selected), so a bookmark never narrows the membership.
+        """
+        territory_users = streams.get(TERRITORY_USERS)
+        membership = Membership(self._territory_members, observes_streams=True)
+        self._membership = membership
+        if territory_users is not None and territory_users.selected:
+            self._derive(membership, "territory_users reads every territory's users anyway")
+            return
+        membership.observes_streams = False
+        users = streams[USERS]
+        listing = PageRequest(USER_TERRITORIES, endpoints.TERRITORIES_LIST, gate=False)
+        chain = self.prefetcher.chain(
+            listing, (DERIVED_RANK, 0), membership.add_territories, keep=False
+        )
+        membership.listing(chain)
+        chain.start()
+        count = self.count(CountRequest(endpoints.USERS_COUNT, users.request_params(None)))
+        territories: int | None = None
+        try:
+            chain.wait()
+            territories = membership.territories
+        except ZohoError as exc:
+            self.logger.info("user_territories: GET /settings/territories failed (%s).", exc)
+        if cheaper_to_derive(count, territories, e5_read_anyway=False, e1_calls_left=0):
+            self._derive(
+                membership, f"{territories} territories cost fewer calls than {count} users"
+            )
+            membership.read_all()
+        else:
+            self.logger.info(
+                "user_territories: one call per user (%s users, %s territories).",
+                count,
+                territories,
+            )
+
+    def _derive(self, membership: Membership, why: str) -> None:
+        self.prefetcher.membership = membership
+        self.prefetcher.order = DERIVED_ORDER
+        self.logger.info("user_territories: derived from the territories' users (%s).", why)
+
+    def _territory_members(self, territory: str) -> PageChain:
+        """A chain of one territory's users (E5) for derived user_territories, not started."""
+        prefetcher, membership = self.prefetcher, self._membership
+        assert membership is not None
+        request = PageRequest(
+            USER_TERRITORIES,
+            endpoints.TERRITORY_USERS,
+            path={"id": territory},
+            total=prefetcher.member_counts.get(territory),
+            child=True,
+            gate=False,
+        )
+        on_page = functools.partial(membership.add_members, territory)
+        return prefetcher.chain(request, (DERIVED_RANK, 1), on_page, keep=False)
 
     def top_chain(self, stream: ZohoStream) -> PageChain:
         """The chain of a top-level stream.

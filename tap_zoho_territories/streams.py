@@ -21,7 +21,7 @@ from tap_zoho_territories.records import RecordShaper, to_utc
 from zoho_crm_api import endpoints
 from zoho_crm_api.concurrency import edition
 from zoho_crm_api.endpoints import Endpoint
-from zoho_crm_api.errors import ZohoAccessError, ZohoError
+from zoho_crm_api.errors import ZohoAccessError, ZohoAPIError, ZohoError
 from zoho_crm_api.values import ref_id, to_int, zoho_time
 
 if TYPE_CHECKING:
@@ -88,8 +88,8 @@ class ZohoStream(Stream):
     @property
     def rank(self) -> int:
         """Position of this stream (or its top-level ancestor) in the writer's order."""
-        name = self.lineage[-1]
-        return SYNC_ORDER.index(name) if name in SYNC_ORDER else len(SYNC_ORDER)
+        name, order = self.lineage[-1], self.prefetcher.order
+        return order.index(name) if name in order else len(order)
 
     # Requests
 
@@ -149,8 +149,13 @@ class ZohoStream(Stream):
         """
         return None
 
-    def observe_page(self, records: list[dict[str, Any]]) -> None:
+    def observe_page(self, request: PageRequest, records: list[dict[str, Any]]) -> None:
         """Look at a page's raw records before anything else does (in a worker thread)."""
+
+    @property
+    def read_per_parent(self) -> bool:
+        """True for a child stream whose partitions each parent's page starts (its own calls)."""
+        return True
 
     def priority(self, child: bool) -> tuple[int, int]:
         """The pool runs the pages the writer needs first: by stream, parents before children."""
@@ -166,7 +171,7 @@ class ZohoStream(Stream):
         children = self._children
 
         def on_page(records: list[dict[str, Any]]) -> None:
-            self.observe_page(records)
+            self.observe_page(request, records)
             if children and self.prefetcher.prefetch_children:
                 keys = [str(record["id"]) for record in records]
                 for child, template in children:
@@ -185,7 +190,8 @@ class ZohoStream(Stream):
             return
         self._children = []
         for child in self.child_streams:
-            if isinstance(child, ZohoStream) and (child.selected or child.has_selected_descendents):
+            wanted = child.selected or child.has_selected_descendents
+            if isinstance(child, ZohoStream) and wanted and child.read_per_parent:
                 child._prepare_children()
                 self._children.append((child, child.child_template()))
 
@@ -371,6 +377,23 @@ class TerritoriesStream(ZohoStream):
         }
         return {"filters": json.dumps(criterion, separators=(",", ":"))}
 
+    @override
+    def chain_for(self, request: PageRequest) -> PageChain:
+        """The list of territories is also where derived user_territories learns them."""
+        chain = super().chain_for(request)
+        membership = self.prefetcher.membership
+        if membership is not None and membership.observes_streams and not request.child:
+            membership.listing(chain)
+        return chain
+
+    @override
+    def observe_page(self, request: PageRequest, records: list[dict[str, Any]]) -> None:
+        """Derived user_territories takes each territory's name, manager and parent."""
+        super().observe_page(request, records)
+        membership = self.prefetcher.membership
+        if membership is not None and membership.observes_streams:
+            membership.add_territories(records)
+
 
 class TerritoryUsersStream(ZohoStream):
     """E5 GET /settings/territories/{id}/users, for each territory."""
@@ -392,6 +415,23 @@ class TerritoryUsersStream(ZohoStream):
         return (
             self.prefetcher.member_counts.get(str(context[self.context_key])) if context else None
         )
+
+    @override
+    def chain_for(self, request: PageRequest) -> PageChain:
+        """A territory's users are also what derived user_territories is made of."""
+        chain = super().chain_for(request)
+        membership = self.prefetcher.membership
+        if membership is not None and membership.observes_streams and request.path:
+            membership.tracking(request.path["id"], chain)
+        return chain
+
+    @override
+    def observe_page(self, request: PageRequest, records: list[dict[str, Any]]) -> None:
+        """Derived user_territories takes the territory's users."""
+        super().observe_page(request, records)
+        membership = self.prefetcher.membership
+        if membership is not None and membership.observes_streams and request.path:
+            membership.add_members(request.path["id"], records)
 
 
 class AssociatedUserCountsStream(ZohoStream):
@@ -416,7 +456,7 @@ class TerritoryAssociatedUserCountsStream(AssociatedUserCountsStream):
     schema_dict = schemas.TERRITORY_USER_COUNT
     primary_keys = ["territory_id"]
 
-    def observe_page(self, records: list[dict[str, Any]]) -> None:
+    def observe_page(self, request: PageRequest, records: list[dict[str, Any]]) -> None:
         """Each territory's count, so that its users' pages (E5) can be fetched at once."""
         for raw in records:
             territory, count = ref_id(raw.get("territory")), raw.get("count")
@@ -524,6 +564,46 @@ class UserTerritoriesStream(ZohoStream):
     # E10 capitalises `Name`, `Manager` and `Reporting_To` (lower-cased like every key).
     parent_ref = "reporting_to"
 
+    def __init__(self, tap: TapZohoTerritories, prefetcher: Prefetcher) -> None:
+        super().__init__(tap, prefetcher)
+        # Why deriving failed, after which each user's territories are read with E10.
+        self._derive_failed: ZohoError | None = None
+
+    @property
+    def derived(self) -> bool:
+        """True when this run builds user_territories from E1 and E5 (see derived.py)."""
+        return self.prefetcher.membership is not None and self._derive_failed is None
+
+    @property
+    @override
+    def read_per_parent(self) -> bool:
+        """Derived, no E10 call is made per user."""
+        return not self.derived
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """E10's records for one user: derived from the membership, or read with E10."""
+        membership = self.prefetcher.membership
+        if membership is None or not self.derived or context is None:
+            yield from super().get_records(context)
+            return
+        try:
+            membership.wait()
+        except ZohoError as exc:
+            if self.runtime.stopping or not isinstance(exc, ZohoAPIError):
+                self.runtime.stop(exc)
+                self.runtime.mark_incomplete(self)
+                return
+            self._derive_failed = exc
+            self.logger.warning(
+                "user_territories: the territories' users could not be read (%s); reading "
+                "each user's territories instead (one call per user).",
+                exc,
+            )
+            yield from super().get_records(context)
+            return
+        yield from membership.records(str(context[self.context_key]))
+
 
 class UserGroupsStream(ZohoStream):
     """E13 GET /settings/user_groups."""
@@ -622,7 +702,7 @@ class OrganizationStream(ZohoStream):
     schema_dict = schemas.ORGANIZATION
     primary_keys = ["id"]
 
-    def observe_page(self, records: list[dict[str, Any]]) -> None:
+    def observe_page(self, request: PageRequest, records: list[dict[str, Any]]) -> None:
         """The edition sets `max_concurrency: auto`: this call is the one the tap makes for it."""
         self.runtime.organization_page(records)
 

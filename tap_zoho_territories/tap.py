@@ -20,7 +20,7 @@ from typing_extensions import override
 from tap_zoho_territories.output import BlockWriter
 from tap_zoho_territories.prefetch import Prefetcher
 from tap_zoho_territories.runtime import SWITCH_INTERVAL, SyncRuntime
-from tap_zoho_territories.streams import STREAM_TYPES, ZohoStream
+from tap_zoho_territories.streams import STREAM_TYPES, SYNC_ORDER, ZohoStream
 from zoho_crm_api.errors import ZohoConfigError, ZohoError
 from zoho_crm_api.settings import ConnectionSettings
 from zoho_crm_api.values import parse_time
@@ -129,15 +129,7 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
     @override  # type: ignore[misc]  # final in the SDK; we reorder
     def load_streams(self) -> list[Stream]:
         """Streams in the writer's order (long sequential page chains first)."""
-        streams = super().load_streams()
-        return sorted(
-            streams,
-            key=lambda s: (
-                s.rank if isinstance(s, ZohoStream) else 99,
-                s.parent_stream_type is not None,
-                s.name,
-            ),
-        )
+        return sorted(super().load_streams(), key=_writer_order)
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -178,7 +170,7 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
     @cached_property
     def prefetcher(self) -> Prefetcher:
         """Fetches the pages the streams ask for; handed to each stream when it is built."""
-        return Prefetcher()
+        return Prefetcher(order=SYNC_ORDER)
 
     @classmethod
     @override
@@ -233,6 +225,7 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
         try:
             self._skip_resumed_streams()
             self.runtime.plan([s for s in self.streams.values() if isinstance(s, ZohoStream)])
+            self._reorder_streams()
             super().sync_all()
         except Exception as exc:
             self._keep_fetched_pages(exc)
@@ -242,6 +235,17 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
             self._close_runtime()
         if self._raw_state.pop(RESUME_KEY, None) is not None:
             self._state_writer.write_state(self.state)
+
+    def _reorder_streams(self) -> None:
+        """Put the streams in the writer's order for this run (the plan may have changed it).
+
+        SDK internal: `Tap.streams` returns the dict the SDK's `sync_all` iterates (checked in
+        tests/unit/test_sdk_contract.py); it is reordered in place.
+        """
+        streams = self.streams
+        ordered = sorted(streams.values(), key=_writer_order)
+        streams.clear()
+        streams.update((stream.name, stream) for stream in ordered)
 
     def _keep_fetched_pages(self, exc: Exception) -> None:
         """Stop the run, then write what was already fetched of the streams not yet started."""
@@ -381,6 +385,12 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
             )
         tap._close_runtime()
         ctx.exit(0 if readable else 1)
+
+
+def _writer_order(stream: Stream) -> tuple[int, bool, str]:
+    """Top-level streams in the writer's order, each before its children."""
+    rank = stream.rank if isinstance(stream, ZohoStream) else 99
+    return rank, stream.parent_stream_type is not None, stream.name
 
 
 if __name__ == "__main__":
