@@ -22,6 +22,7 @@ from tap_zoho_territories.streams import STREAM_TYPES, ZohoStream
 from zoho_crm_api.errors import ZohoConfigError, ZohoError
 from zoho_crm_api.settings import ConnectionSettings
 from zoho_crm_api.values import parse_time
+from zoho_crm_singer.logs import QuietLogs
 from zoho_crm_singer.plugin import (
     CONNECTION_PROPERTIES,
     EXIT_FAILURES,
@@ -75,7 +76,7 @@ def bookmark_problem(state: Mapping[str, Any]) -> str | None:
 INCREMENTAL_KEYS = frozenset({"modified_time"})
 
 
-class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
+class TapZohoTerritories(QuietLogs, OneLineErrors, SecretSafeConfig, Tap):
     """Singer tap for Zoho CRM territories, territory users, user groups and their counts.
 
     Reads territories and their users, users and their territories, user groups, their
@@ -87,6 +88,8 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
     package_name = "tap-zoho-territories"
     # msgspec serialises RECORD messages about twice as fast as the default simplejson writer.
     message_writer_class = MsgSpecWriter
+    # The streams log on children of the tap's logger (QuietLogs quiets them too).
+    child_loggers = tuple(stream_type.name for stream_type in STREAM_TYPES)
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_PROPERTIES.wrapped.values(),

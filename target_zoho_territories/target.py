@@ -26,6 +26,7 @@ from target_zoho_territories.planner import WRITE_VIA
 from target_zoho_territories.reader import INPUT_STOP, LineReader, ReadInterrupted
 from target_zoho_territories.sinks import AssignmentSink
 from zoho_crm_api.errors import ZohoConfigError
+from zoho_crm_singer.logs import QuietLogs
 from zoho_crm_singer.plugin import (
     CONNECTION_PROPERTIES,
     EXIT_FAILURES,
@@ -42,7 +43,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.singerlib.encoding.base import GenericSingerReader
 
 
-class TargetZohoTerritories(SecretSafeConfig, Target):
+class TargetZohoTerritories(QuietLogs, SecretSafeConfig, Target):
     """Singer target that writes Zoho CRM user-territory assignments, safely.
 
     Any stream whose schema has user_id and territory_id is an assignment stream; action is
