@@ -136,6 +136,7 @@ class ZohoStream(Stream):
 
     def _register_children(self, children: list[Stream], records: list[dict]) -> None:
         """Announce the child partitions of a page of parent records (in a worker thread)."""
+        self.runtime.progress.found([child.name for child in children], len(records))
         if not self.runtime.prefetch_children:
             return
         keys = [str(record["id"]) for record in records]
@@ -163,6 +164,7 @@ class ZohoStream(Stream):
             chain = runtime.children.take(self.name, key) or self.chain_for_parent(key).start()
         try:
             for page in chain:
+                runtime.progress.read(self.name, len(page))
                 for raw in page:
                     yield self.transform(raw, context)
         except ZohoAccessError as exc:
@@ -175,6 +177,8 @@ class ZohoStream(Stream):
             runtime.stop(exc)
             runtime.mark_incomplete(self)
             return
+        if context is not None:
+            runtime.progress.partition_read(self.name)
         unknown = self._shape.unknown - self._unknown_reported
         if unknown:
             self.logger.warning(

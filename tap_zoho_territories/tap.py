@@ -17,6 +17,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
+from tap_zoho_territories.progress import summary_head
 from tap_zoho_territories.runtime import SWITCH_INTERVAL, SyncRuntime
 from tap_zoho_territories.streams import STREAM_TYPES, ZohoStream
 from zoho_crm_api.errors import ZohoConfigError, ZohoError
@@ -26,6 +27,7 @@ from zoho_crm_singer.logs import QuietLogs
 from zoho_crm_singer.plugin import (
     CONNECTION_PROPERTIES,
     EXIT_FAILURES,
+    RUN_PROPERTIES,
     OneLineErrors,
     SecretSafeConfig,
     check_unknown_settings,
@@ -33,6 +35,7 @@ from zoho_crm_singer.plugin import (
     read_json_object,
     user_agent,
 )
+from zoho_crm_singer.progress import progress_interval
 
 # A run stopped by a Zoho error (credits, budget, retries) leaves this in STATE: the top-level
 # streams it completed. The next run within RESUME_WINDOW skips them, so a day's credits are not
@@ -72,6 +75,18 @@ def bookmark_problem(state: Mapping[str, Any]) -> str | None:
     return None
 
 
+def resume_advice(records: int, completed: list[str]) -> str | None:
+    """What a stopped run says about re-running; None when nothing was read (no STATE helps)."""
+    if not records:
+        return None
+    if not completed:
+        return "Stopped early, before any stream was complete: a re-run reads every stream."
+    return (
+        f"Stopped early. Streams completed: {', '.join(completed)}. Re-run with the last STATE "
+        "to continue with the others."
+    )
+
+
 # The replication key of the incremental streams (territories, users): a date-time.
 INCREMENTAL_KEYS = frozenset({"modified_time"})
 
@@ -93,6 +108,7 @@ class TapZohoTerritories(QuietLogs, OneLineErrors, SecretSafeConfig, Tap):
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_PROPERTIES.wrapped.values(),
+        *RUN_PROPERTIES.wrapped.values(),
         th.Property(
             "start_date",
             th.DateTimeType,
@@ -144,7 +160,13 @@ class TapZohoTerritories(QuietLogs, OneLineErrors, SecretSafeConfig, Tap):
                     "like 2024-01-31T00:00:00Z."
                 )
                 raise ZohoConfigError(msg) from None
-        return SyncRuntime(settings, self.logger, user_agent(self.name))
+        return SyncRuntime(
+            settings,
+            self.logger,
+            user_agent(self.name),
+            completed=self.completed_streams,
+            progress_interval=progress_interval(self.config),
+        )
 
     @classmethod
     @override
@@ -282,24 +304,24 @@ class TapZohoTerritories(QuietLogs, OneLineErrors, SecretSafeConfig, Tap):
                 "completed_streams": sorted(self.completed_streams),
             }
             self._state_writer.write_state(self.state)
-            self.logger.error(
-                "Stopped early. Streams completed: %s. Re-run with the last STATE to continue "
-                "with the others.",
-                ", ".join(sorted(self.completed_streams)) or "none",
+            advice = resume_advice(
+                self.runtime.progress.snapshot().total_records, sorted(self.completed_streams)
             )
-        self._close_runtime()
+            if advice:
+                self.logger.error("%s", advice)
+        self._close_runtime(stopped=True)
         sys.exit(EXIT_FAILURES)
 
-    def _close_runtime(self) -> None:
+    def _close_runtime(self, *, stopped: bool = False) -> None:
+        """Stop the runtime and log the closing summary (records, calls, tokens, credits)."""
         runtime: SyncRuntime | None = self.__dict__.pop("runtime", None)
         if runtime is None:
             return
         runtime.close()
-        self.logger.info("%s", runtime.client.stats.summary())
-        for stream, error in runtime.gated.items():
-            self.logger.warning(
-                "Stream '%s' was skipped (%s): enable %s.", stream, error.code, error.what_to_enable
-            )
+        now = runtime.progress.snapshot(runtime.skipped())
+        self.logger.info(
+            "%s\n%s", summary_head(now, stopped=stopped), runtime.client.stats.summary()
+        )
 
     @classmethod
     @override

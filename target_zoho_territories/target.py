@@ -31,6 +31,7 @@ from zoho_crm_singer.plugin import (
     CONNECTION_PROPERTIES,
     EXIT_FAILURES,
     EXIT_STOPPED,
+    RUN_PROPERTIES,
     SecretSafeConfig,
     check_unknown_settings,
     user_agent,
@@ -61,6 +62,7 @@ class TargetZohoTerritories(QuietLogs, SecretSafeConfig, Target):
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_PROPERTIES.wrapped.values(),
+        *RUN_PROPERTIES.wrapped.values(),
         th.Property(
             "mode",
             th.StringType,

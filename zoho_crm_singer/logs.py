@@ -2,11 +2,11 @@
 
 A run at INFO should say what a person needs (a start line, progress, warnings to act on, one
 summary). The SDK logs, at INFO or WARNING, notices that are either routine or already said
-better by the plugins: one line per child partition, the starting bookmark twice, a warning that
-the tap forces full table on a parent of a selected child (it must: the child's partitions come
-from every parent record), one that an unsorted stream cannot resume mid-stream (the tap's
-resume marker works per stream), and an ERROR before every failure that the plugins then
-explain in one line. Those are logged at DEBUG here, unchanged otherwise.
+better by the plugins: one line per stream and per child partition, the starting bookmark
+twice, a warning that the tap forces full table on a parent of a selected child (it must: the
+child's partitions come from every parent record), one that an unsorted stream cannot resume
+mid-stream (the tap's resume marker works per stream), and an ERROR before every failure that
+the plugins then explain in one line. Those are logged at DEBUG here, unchanged otherwise.
 
 METRIC lines (one or two per partition) are logged when LOGLEVEL is DEBUG, or when a logging
 config (`SINGER_SDK_LOG_CONFIG`) gives the `singer_sdk.metrics` logger a handler of its own.
@@ -36,7 +36,9 @@ DEMOTED = frozenset(
         "replication keys. Forcing full table replication for '%s'.",
         # Tap.sync_all: the start line lists the streams that are read.
         "Skipping deselected stream '%s'.",
-        # Stream.sync, once per child partition (the top-level line stays at INFO).
+        # Stream.sync, once per stream and once per child partition; the start line lists the
+        # streams and how each is read, the progress lines how far they are.
+        "Beginning sync of '%s' in %s mode",
         "Beginning sync of '%s' in %s mode with context keys: %s",
         # The state manager, once when the tap asks Zoho and once when the SDK starts the stream;
         # the start line says where each incremental stream starts.

@@ -36,6 +36,8 @@ from zoho_crm_api.settings import (
     REQUEST_TIMEOUT_LIMIT,
     SECRET_SETTINGS,
 )
+from zoho_crm_singer.progress import DEFAULT_INTERVAL_S
+from zoho_crm_singer.progress import SETTING as PROGRESS_SETTING
 
 CONNECTION_PROPERTIES = th.PropertiesList(
     th.Property(
@@ -159,6 +161,19 @@ CONNECTION_PROPERTIES = th.PropertiesList(
         "does not spend one of Zoho's 10 new tokens per 10 minutes: a file path, or false to "
         "turn the cache off. Default: zoho-crm-singer/tokens.json in the user's cache directory "
         "(XDG_CACHE_HOME or ~/.cache), mode 0600; never the client secret or refresh token.",
+    ),
+)
+
+# Settings of a run that both plugins have besides the connection.
+RUN_PROPERTIES = th.PropertiesList(
+    th.Property(
+        PROGRESS_SETTING,
+        th.NumberType,
+        default=DEFAULT_INTERVAL_S,
+        title="Progress interval",
+        description="Seconds between progress lines (INFO) while a run goes on: the tap's "
+        "records per stream, partitions done of total, calls, retries, credits left and an ETA; "
+        "the target's changes planned, calls done of total and an ETA. 0 turns them off.",
     ),
 )
 

@@ -87,3 +87,74 @@ def test_metric_lines_to_a_file_through_the_logging_config(tmp_path: Path) -> No
     assert run.returncode == 0, run.stderr
     assert "METRIC" not in run.stderr
     assert '"metric":"record_count"' in metrics.read_text()
+
+
+def info_lines(run: TapRun) -> list[str]:
+    """The log lines of a run (a multi-line message counts as one per physical line)."""
+    return run.stderr.splitlines()
+
+
+def test_one_start_line_says_where_how_and_what(big_run: TapRun) -> None:
+    starts = [line for line in info_lines(big_run) if "| Reading " in line]
+    assert len(starts) == 1, big_run.stderr
+    start = starts[0]
+    for text in ("data centre us", "production", "API v8", "max_concurrency 5"):
+        assert text in start
+    for stream in big_run.records:
+        assert stream in start
+    assert "users (incremental, all)" in start
+    assert "territories (full table) with territory_users" in start
+    # Before any other line of the tap's own, after the SDK's version line.
+    assert info_lines(big_run).index(start) == 1
+
+
+def test_a_long_sync_says_how_far_it_is(big_org: EmulatorProcess) -> None:
+    # A short interval instead of a long run: 1,063 calls take far longer than 0.2 s, so there
+    # are progress lines; how many depends on the machine, and is not asserted.
+    run = run_tap(big_org.config_for_tap(progress_interval=0.2), env=INFO)
+    assert run.returncode == 0, run.stderr[-3000:]
+    lines = info_lines(run)
+    progress = [line for line in lines if "| Progress after " in line]
+    assert progress, run.stderr
+    shape = re.compile(
+        r"Progress after [\d a-z]+: streams \d of 5 done; .*\d+ calls \(\d+ retries\); ETA .+\.$"
+    )
+    assert all(shape.search(line) for line in progress), progress
+    # Partitions are counted against the territories listed (one page: all 1,000 at once).
+    counted = [re.search(r"territory_users \d+ of (\d+)", line) for line in progress]
+    assert {match.group(1) for match in counted if match} == {"1000"}
+    assert len([line for line in lines if line not in progress]) <= 40
+
+
+def test_one_closing_summary_counts_records_and_calls(
+    big_run: TapRun, big_org: EmulatorProcess
+) -> None:
+    lines = info_lines(big_run)
+    heads = [line for line in lines if "| Sync finished in " in line]
+    assert len(heads) == 1
+    for stream, records in big_run.records.items():
+        assert f"{stream} {len(records)}" in heads[0]
+    total = sum(len(records) for records in big_run.records.values())
+    assert f": {total} records read (" in heads[0]
+    head = lines.index(heads[0])
+    assert lines[head + 1].startswith("Zoho API calls: ")
+    assert lines[-1] == "Zoho token requests: 1 (POST /oauth/v2/token)"
+
+
+def test_the_summary_names_the_credits_zoho_says_are_left() -> None:
+    # The sample org costs 18 calls; Zoho sends X-API-CREDITS-REMAINING past half the credits.
+    with EmulatorProcess("--org", "sample", "--credits", "30") as emulator:
+        run = run_tap(emulator.config_for_tap(), env=INFO)
+        used = emulator.stats()["credits_used"]
+    assert run.returncode == 0, run.stderr
+    assert f"(retries 0, credits {used}, {30 - used} left per Zoho)" in run.stderr
+
+
+def test_bad_credentials_spend_no_credit_and_advise_no_rerun() -> None:
+    with EmulatorProcess("--org", "sample") as emulator:
+        run = run_tap(emulator.config_for_tap(client_secret="not-the-secret"), env=INFO)
+    assert run.returncode == 1
+    assert "invalid_client" in run.stderr
+    assert "Zoho API calls: 0 (retries 0, credits 0)" in run.stderr
+    assert "Re-run with the last STATE" not in run.stderr
+    assert levels(run.stderr)["ERROR"] == 1, run.stderr
