@@ -109,14 +109,14 @@ def progress_line(now: Snapshot) -> str:
     return f"Progress after {duration(now.elapsed)}: " + "; ".join(parts) + "."
 
 
-def summary_head(now: Snapshot, *, stopped: bool) -> str:
+def summary_head(now: Snapshot, *, stopped: bool, what: str = "Sync") -> str:
     """The closing summary's first line: how long, and the records per stream."""
     how = "stopped after" if stopped else "finished in"
-    line = f"Sync {how} {duration(now.elapsed)}: {now.total_records} records read"
+    line = f"{what} {how} {duration(now.elapsed)}: {now.total_records} records read"
     if now.records:
         line += f" ({counts(now.records)})"
     if now.skipped:
-        line += "; skipped (see the warning above): " + ", ".join(
+        line += "; skipped (see the warnings above): " + ", ".join(
             f"{name} ({code})" for name, code in now.skipped.items()
         )
     return line + "."

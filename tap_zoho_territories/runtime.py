@@ -59,6 +59,7 @@ class SyncRuntime:
         self.prefetch_children = True
         self._top: dict[str, PageChain] = {}
         self._planned: list[ZohoStream] = []
+        self._streams: dict[str, ZohoStream] = {}
         self._gated: dict[str, ZohoAccessError] = {}
         self._lock = threading.Lock()
         # Top-level streams whose writing began, and those that cannot be complete.
@@ -75,6 +76,7 @@ class SyncRuntime:
             if s.parent_stream_type is None and (s.selected or s.has_selected_descendents)
         ]
         self.progress.plan(s.name for s in self._planned)
+        self._streams = {s.name: s for s in streams}
 
     def top_chain(self, stream: ZohoStream) -> PageChain:
         """The chain of a top-level stream.
@@ -103,13 +105,22 @@ class SyncRuntime:
             if stream in self._gated:
                 return
             self._gated[stream] = error
+        children = self._children_of(stream)
         self.logger.warning(
-            "Skipping stream '%s': Zoho answered %s (%s). To read it, enable %s.",
+            "Skipping stream '%s'%s: Zoho answered %s (%s). To read it, enable %s.",
             stream,
+            f" and its child streams {', '.join(children)}" if children else "",
             error.code,
             error.message,
             error.what_to_enable,
         )
+
+    def _children_of(self, name: str) -> list[str]:
+        """The selected descendants of a planned stream (read only through it)."""
+        stream = self._streams.get(name)
+        if stream is None:
+            return []
+        return [d.name for d in stream.descendent_streams if d.selected]
 
     @property
     def gated(self) -> dict[str, ZohoAccessError]:
@@ -144,8 +155,13 @@ class SyncRuntime:
         return stream in self._incomplete
 
     def skipped(self) -> dict[str, str]:
-        """Streams skipped as unreadable, and Zoho's code for each."""
-        return {name: error.code for name, error in self.gated.items()}
+        """Streams skipped as unreadable, and why (Zoho's code, or the parent skipped)."""
+        out: dict[str, str] = {}
+        for name, error in self.gated.items():
+            out[name] = error.code
+            for child in self._children_of(name):
+                out.setdefault(child, f"{name} not readable")
+        return out
 
     def _log_progress(self) -> None:
         self.logger.info("%s", progress_line(self.progress.snapshot(self.skipped())))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import signal
 import sys
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
+from tap_zoho_territories.connection_test import YES, headline, judge, table, unreadable_selected
 from tap_zoho_territories.progress import summary_head
 from tap_zoho_territories.runtime import SWITCH_INTERVAL, SyncRuntime
 from tap_zoho_territories.streams import STREAM_TYPES, ZohoStream
@@ -41,6 +43,8 @@ from zoho_crm_singer.progress import progress_interval
 # streams it completed. The next run within RESUME_WINDOW skips them, so a day's credits are not
 # spent twice on the same data; a run that completes removes the marker.
 RESUME_KEY = "zoho_resume"
+# Set by `--test` (the click context's meta) for `invoke` to run the connection test.
+TEST_MODE = "tap_zoho_territories.connection_test"
 RESUME_WINDOW = dt.timedelta(hours=24)
 
 USER_TYPES = [
@@ -184,6 +188,9 @@ class TapZohoTerritories(QuietLogs, OneLineErrors, SecretSafeConfig, Tap):
         try:
             state = read_json_object(state, "--state")
             catalog = read_json_object(catalog, "--catalog")
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None and ctx.meta.get(TEST_MODE) and not about:
+                cls.connection_test(config, catalog)
             super().invoke(
                 about=about, about_format=about_format, config=config, state=state, catalog=catalog
             )
@@ -312,16 +319,15 @@ class TapZohoTerritories(QuietLogs, OneLineErrors, SecretSafeConfig, Tap):
         self._close_runtime(stopped=True)
         sys.exit(EXIT_FAILURES)
 
-    def _close_runtime(self, *, stopped: bool = False) -> None:
+    def _close_runtime(self, *, stopped: bool = False, what: str = "Sync") -> None:
         """Stop the runtime and log the closing summary (records, calls, tokens, credits)."""
         runtime: SyncRuntime | None = self.__dict__.pop("runtime", None)
         if runtime is None:
             return
         runtime.close()
         now = runtime.progress.snapshot(runtime.skipped())
-        self.logger.info(
-            "%s\n%s", summary_head(now, stopped=stopped), runtime.client.stats.summary()
-        )
+        head = summary_head(now, stopped=stopped, what=what)
+        self.logger.info("%s\n%s", head, runtime.client.stats.summary())
 
     @classmethod
     @override
@@ -331,35 +337,48 @@ class TapZohoTerritories(QuietLogs, OneLineErrors, SecretSafeConfig, Tap):
         param: click.Option,
         value: str,
     ) -> None:
-        """`--test`: read one record of every stream and report which streams are readable."""
-        if value != CliTestOptionValue.All.value:
-            super().cb_test(ctx, param, value)
+        """`--test`: left to `invoke`, which has the config and the catalog (`connection_test`)."""
+        if value == CliTestOptionValue.All.value:
+            ctx.meta[TEST_MODE] = True
             return
-        config: Any = ctx.params.get("config")
+        super().cb_test(ctx, param, value)
+
+    @classmethod
+    def connection_test(cls, config: Any, catalog: IO[str] | None) -> NoReturn:
+        """Read one page of every stream; print which are readable; exit 1 if a selected one is not.
+
+        Selected: as the catalog (or, without one, the defaults) says, before the SDK's test
+        selects every stream.
+        """
+        cls.print_version(print_fn=cls.logger.info)
         tap = cls(
             config=config.config if config else None,
+            catalog=json.loads(catalog.read()) if catalog is not None else None,
             parse_env_config=config.parse_env if config else False,
             validate_config=True,
         )
+        selected = [name for name, stream in tap.streams.items() if stream.selected]
         try:
             tap.runtime.prefetch_children = False
             tap.run_connection_test()
-            gated = tap.runtime.gated
             if tap.runtime.cause is not None:
                 tap._fail(tap.runtime.cause)
         except ZohoError as exc:
             tap._fail(exc)
-        readable = [name for name in tap.streams if name not in gated]
-        tap.logger.info("Connection test: readable streams: %s", ", ".join(readable) or "none")
-        for name, error in gated.items():
-            tap.logger.warning(
-                "Connection test: '%s' is not readable (%s): enable %s.",
-                name,
-                error.code,
-                error.what_to_enable,
-            )
-        tap._close_runtime()
-        ctx.exit(0 if readable else 1)
+        rows = judge(
+            tap.streams,
+            parents={
+                name: stream.parent_stream_type.name if stream.parent_stream_type else None  # type: ignore[misc]
+                for name, stream in tap.streams.items()
+            },
+            refused={name: (e.code, e.what_to_enable) for name, e in tap.runtime.gated.items()},
+            tried=tap.runtime.progress.snapshot().records,
+            selected=selected,
+        )
+        tap.logger.info("%s\n%s", headline(rows), table(rows))
+        tap._close_runtime(what="Connection test")
+        readable = any(row.readable == YES for row in rows)
+        sys.exit(EXIT_FAILURES if unreadable_selected(rows) or not readable else 0)
 
 
 if __name__ == "__main__":

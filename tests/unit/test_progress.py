@@ -74,7 +74,7 @@ def test_the_summary_head_counts_records_and_names_skipped_streams() -> None:
     now = snapshot(skipped={"territory_associated_user_counts": "OAUTH_SCOPE_MISMATCH"})
     assert summary_head(now, stopped=False) == (
         "Sync finished in 1 min 05 s: 1250 records read (users 1000, territories 250); skipped "
-        "(see the warning above): territory_associated_user_counts (OAUTH_SCOPE_MISMATCH)."
+        "(see the warnings above): territory_associated_user_counts (OAUTH_SCOPE_MISMATCH)."
     )
     assert summary_head(snapshot(records={}), stopped=True) == (
         "Sync stopped after 1 min 05 s: 0 records read."
