@@ -76,16 +76,19 @@ def least_tap_calls(state: dict[str, Any]) -> int:
 
     per_territory = Counter(a["territory_id"] for a in state["assignments"])
     listed = [u for u in state["users"] if u["status"] in ("active", "inactive")]
+    deleted = [u for u in state["users"] if u["status"] == "deleted"]
     territories, groups = state["territories"], state["user_groups"]
     return (
         pages(len(territories), 2000)
         + sum(pages(per_territory.get(t["id"], 0), 200) for t in territories)
         + pages(len(territories), 200)
         + pages(len(listed), 200)
+        + pages(len(deleted), 200)  # type=DeletedUsers, read in full each run
         + pages(len(groups), 200)
         + pages(len(groups), 200)
         + len(groups)
         + sum(pages(len(g["sources"]), 200) for g in groups)
+        + 3  # roles, profiles and the org: one call each
     )
 
 

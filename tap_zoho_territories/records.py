@@ -82,3 +82,31 @@ def to_utc(value: Any) -> Any:
         return parse_time(value).astimezone(dt.timezone.utc).isoformat()
     except ValueError:
         return value
+
+
+# license_details.paid_type -> the edition (zoho-api.md §10 "Edition", named as §6's table).
+# Seen: free, enterprise, professional (as a trial). Standard/Starter and Ultimate: by analogy.
+EDITIONS = {
+    "free": "free",
+    "standard": "standard",
+    "starter": "standard",
+    "professional": "professional",
+    "enterprise": "enterprise",
+    "ultimate": "ultimate",
+}
+FREE = "free"
+
+
+def edition(license_details: Any) -> tuple[str, str | None]:
+    """The org's edition from GET /org's `license_details`, and the `paid_type` not understood.
+
+    Zoho has no edition key: `paid: false` is Free (a trial shows only in `trial_type`), else
+    `paid_type` names it. An unknown `paid_type` counts as Free, the edition with the lowest
+    limits, and is returned second (as its repr) so that the caller can say so.
+    """
+    details = license_details if isinstance(license_details, dict) else {}
+    paid_type = str(details.get("paid_type") or "").strip().lower()
+    if details.get("paid") is False:
+        return FREE, None
+    found = EDITIONS.get(paid_type)
+    return (found, None) if found else (FREE, repr(details.get("paid_type")))

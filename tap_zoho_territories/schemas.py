@@ -170,3 +170,116 @@ USER_GROUP_SOURCE = th.PropertiesList(
         "sub_territories", th.BooleanType, description="Territories: include child territories."
     ),
 ).to_dict()
+
+_AUDIT_USER = _ref(th.Property("email", th.StringType))
+
+ROLE = th.PropertiesList(
+    th.Property("id", ID, required=True),
+    th.Property("name", th.StringType),
+    th.Property("display_label", th.StringType),
+    th.Property("description", th.StringType),
+    th.Property("reporting_to", _ref(), description="The parent role; null for the top role."),
+    th.Property("parent_id", th.StringType, description="reporting_to.id, null for the top role."),
+    th.Property("forecast_manager", _ref()),
+    th.Property("share_with_peers", th.BooleanType),
+    th.Property("admin_user", th.BooleanType),
+    th.Property("created_by__s", _AUDIT_USER, description="Null on Zoho's built-in roles."),
+    th.Property("modified_by__s", _AUDIT_USER),
+    th.Property("created_time__s", th.DateTimeType),
+    th.Property("modified_time__s", th.DateTimeType),
+).to_dict()
+
+PROFILE = th.PropertiesList(
+    th.Property("id", ID, required=True),
+    th.Property("name", th.StringType),
+    th.Property("display_label", th.StringType),
+    th.Property("description", th.StringType),
+    th.Property("custom", th.BooleanType, description="False for Administrator and Standard."),
+    th.Property("default", th.BooleanType),
+    th.Property("category", th.BooleanType),
+    th.Property("permission_type", th.StringType),
+    th.Property("type", th.StringType, description="normal_profile, lite_profile, ..."),
+    th.Property("created_by", _ref(), description="Null on Zoho's built-in profiles."),
+    th.Property("modified_by", _ref()),
+    th.Property("created_time", th.DateTimeType),
+    th.Property("modified_time", th.DateTimeType),
+).to_dict()
+
+_ORG_TEXT = (
+    "company_name",
+    "alias",
+    "description",
+    "primary_email",
+    "phone",
+    "mobile",
+    "fax",
+    "website",
+    "street",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "country_code",
+    "domain_name",
+    "time_zone",
+    "iso_code",
+    "currency_symbol",
+    "currency",
+    "currency_locale",
+    "employee_count",
+    "primary_zuid",
+    "zgid",
+    "ezgid",
+    "zia_portal_id",
+    "photo_id",
+    "call_icon",
+)
+_ORG_FLAGS = (
+    "mc_status",
+    "gapps_enabled",
+    "translation_enabled",
+    "privacy_settings",
+    "deletable_org_account",
+    "hipaa_compliance_enabled",
+    "lite_users_enabled",
+    "oauth_presence",
+)
+
+ORGANIZATION = th.PropertiesList(
+    th.Property("id", ID, required=True),
+    th.Property(
+        "edition",
+        th.StringType,
+        description="free, standard, professional, enterprise or ultimate, from "
+        "license_details (Zoho has no edition key).",
+    ),
+    *(th.Property(name, th.StringType) for name in _ORG_TEXT),
+    *(th.Property(name, th.BooleanType) for name in _ORG_FLAGS),
+    th.Property("max_per_page", th.IntegerType),
+    th.Property("zia_zgid", th.IntegerType),
+    th.Property("created_time", th.DateTimeType),
+    th.Property("type", th.StringType, description="production, sandbox, bigin or developer."),
+    th.Property(
+        "license_details",
+        th.ObjectType(
+            th.Property("paid", th.BooleanType),
+            th.Property("paid_type", th.StringType),
+            th.Property("paid_expiry", th.DateTimeType),
+            th.Property("trial_type", th.StringType),
+            th.Property("trial_expiry", th.StringType),
+            th.Property("trial_action", th.StringType),
+            th.Property("users_license_purchased", th.IntegerType),
+            th.Property("portal_users_license_purchased", th.IntegerType),
+        ),
+    ),
+    th.Property(
+        "hierarchy_preferences",
+        th.ObjectType(
+            th.Property("type", th.StringType),
+            th.Property("strictly_reporting", th.BooleanType),
+        ),
+    ),
+    th.Property(
+        "checkin_preferences", th.ObjectType(th.Property("restricted_event_types", th.StringType))
+    ),
+).to_dict()

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Stream
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib import RecordMessage, StateMessage
+from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 from typing_extensions import override
 
 from tap_zoho_territories import schemas
 from tap_zoho_territories.prefetch import PageChain
-from tap_zoho_territories.records import RecordShaper, to_utc
+from tap_zoho_territories.records import RecordShaper, edition, to_utc
 from tap_zoho_territories.runtime import RECORDS_AHEAD
 from zoho_crm_api import endpoints
 from zoho_crm_api.client import Page
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from tap_zoho_territories.runtime import SyncRuntime
     from tap_zoho_territories.tap import TapZohoTerritories
 
+ALL_USERS, DELETED_USERS, DELETED = "AllUsers", "DeletedUsers", "deleted"
+
 # The order in which the writer takes streams: long chains of sequential pages first, so that
 # the child partitions of territories and groups are fetched in parallel meanwhile.
 SYNC_ORDER = (
@@ -37,7 +40,6 @@ SYNC_ORDER = (
     "territories",
     "user_groups",
 )
-TIME_FIELDS = ("created_time", "modified_time")
 
 
 class ZohoStream(Stream):
@@ -49,6 +51,9 @@ class ZohoStream(Stream):
     schema_dict: ClassVar[dict]
     # For children: the context key that carries the parent's id, used as `{id}` in the path.
     context_key: ClassVar[str | None] = None
+    # Timestamps written in UTC, and the `{name, id}` reference whose id becomes `parent_id`.
+    time_fields: ClassVar[tuple[str, ...]] = ("created_time", "modified_time")
+    parent_ref: ClassVar[str | None] = None
     # Records are parsed JSON with counts made integers in `transform`: every value already has
     # its schema type, so the SDK's per-value conformance pass (the largest CPU cost) is skipped.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
@@ -65,12 +70,19 @@ class ZohoStream(Stream):
         return self._tap.runtime  # type: ignore[attr-defined]
 
     @property
+    def lineage(self) -> list[str]:
+        """The names of this stream and its ancestors, the top-level stream last."""
+        names = []
+        stream: type[Stream] | None = type(self)
+        while stream is not None:
+            names.append(stream.name)  # type: ignore[misc]
+            stream = stream.parent_stream_type
+        return names
+
+    @property
     def rank(self) -> int:
         """Position of this stream (or its top-level ancestor) in the writer's order."""
-        top: type[Stream] = type(self)
-        while top.parent_stream_type is not None:
-            top = top.parent_stream_type
-        name: str = top.name  # type: ignore[misc]
+        name = self.lineage[-1]
         return SYNC_ORDER.index(name) if name in SYNC_ORDER else len(SYNC_ORDER)
 
     # Requests
@@ -122,16 +134,28 @@ class ZohoStream(Stream):
     def make_chain(self, context: Context | None) -> PageChain:
         """A not-yet-started chain of this stream's pages for one context."""
         children = [c for c in self.child_streams if c.selected or c.has_selected_descendents]
-        priority = (self.rank, 0) if context is None else (self.rank, 1)
         params, headers = self.request_params(context), self.request_headers(context)
-        return PageChain(
-            self.runtime.scheduler,
-            priority,
+        return self.page_chain(
+            context is not None,
             lambda number: self.fetch_page(context, number, params, headers),
-            ahead=max(1, RECORDS_AHEAD // (self.endpoint.per_page or 1)),
             on_page=(lambda records: self._register_children(children, records))
             if children
             else None,
+        )
+
+    def page_chain(
+        self,
+        child: bool,
+        fetch: Callable[[int], Page],
+        on_page: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> PageChain:
+        """A not-yet-started chain of the pages `fetch(number)` gets, on the shared pool."""
+        return PageChain(
+            self.runtime.scheduler,
+            (self.rank, int(child)),
+            fetch,
+            ahead=max(1, RECORDS_AHEAD // (self.endpoint.per_page or 1)),
+            on_page=on_page,
         )
 
     def _register_children(self, children: list[Stream], records: list[dict]) -> None:
@@ -157,16 +181,12 @@ class ZohoStream(Stream):
         runtime = self.runtime
         if runtime.is_gated(self.name):
             return
-        if context is None:
-            chain = runtime.top_chain(self)
-        else:
-            key = str(context[self.context_key])  # type: ignore[index]
-            chain = runtime.children.take(self.name, key) or self.chain_for_parent(key).start()
         try:
-            for page in chain:
-                runtime.progress.read(self.name, len(page))
-                for raw in page:
-                    yield self.transform(raw, context)
+            for chain in self.chains(context):
+                for page in chain:
+                    runtime.progress.read(self.name, len(page))
+                    for raw in page:
+                        yield self.transform(raw, context)
         except ZohoAccessError as exc:
             runtime.gate(self.name, exc)
         except ZohoError as exc:
@@ -188,14 +208,23 @@ class ZohoStream(Stream):
             )
             self._unknown_reported |= unknown
 
+    def chains(self, context: Context | None) -> list[PageChain]:
+        """The started list calls whose pages make up one partition, read in this order."""
+        if context is None:
+            return [self.runtime.top_chain(self)]
+        key = str(context[self.context_key])  # type: ignore[index]
+        return [self.runtime.children.take(self.name, key) or self.chain_for_parent(key).start()]
+
     def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
         """One API object as a record: lower-case keys, schema fields only, UTC timestamps."""
         record = self._shape(raw)
-        for field in TIME_FIELDS:
+        for field in self.time_fields:
             if field in record:
                 record[field] = to_utc(record[field])
         if context and self.context_key:
             record[self.context_key] = context[self.context_key]
+        if self.parent_ref:
+            record["parent_id"] = ref_id(record.get(self.parent_ref))
         return record
 
     @override
@@ -205,11 +234,55 @@ class ZohoStream(Stream):
 
     @override
     def finalize_state_progress_markers(self, state: dict | None = None) -> None:
-        """Called by the SDK after a top-level stream (and its children) synced completely."""
+        """Called by the SDK once a top-level stream, and then each child, synced completely."""
         super().finalize_state_progress_markers(state)
+        if state is None:
+            self._activate_version()
         top_level = state is None and self.parent_stream_type is None
         if top_level and not self.runtime.is_incomplete(self.name):
             self._tap.completed_streams.add(self.name)  # type: ignore[attr-defined]
+
+    # ACTIVATE_VERSION
+
+    @override
+    def _write_activate_version_message(self, full_table_version: int) -> None:
+        """Deferred: the SDK calls this when each partition starts; see `_activate_version`.
+
+        SDK internal (in tests/unit/test_sdk_contract.py). The SDK writes ACTIVATE_VERSION before
+        the records, once per parent record for a child stream: a target that acts on it would
+        drop the old rows before the new ones arrive (and for good if the run then fails), and
+        do it once per parent. RECORD messages still carry the version the SDK sets here.
+        """
+
+    def _activate_version(self) -> None:
+        """One ACTIVATE_VERSION for the whole stream, after all its records, when it is complete.
+
+        Only for a selected full-table stream that was read in full: not after `--test` (the SDK
+        does not finalize it), in a run that is stopping, when a partition of it or of its
+        parent could not be read, or when this stream or a parent was skipped.
+        """
+        if not (
+            self.selected
+            and self.replication_method == REPLICATION_FULL_TABLE
+            and self.emit_activate_version_messages
+        ):
+            return
+        runtime = self.runtime
+        if runtime.stopping or runtime.is_incomplete(self.lineage[-1]):
+            return  # a partition was not read, or later calls were refused
+        if any(runtime.is_gated(name) for name in self.lineage):
+            return
+        # A child whose parents had no record never synced: the target needs its SCHEMA first.
+        self._write_schema_message()
+        super()._write_activate_version_message(self.table_version)
+        # And STATE after it, as after the records: a target checkpoints on STATE. (The SDK's
+        # state writer sends nothing when the state did not change, so it is written here.)
+        self._tap.write_message(StateMessage(value=self.tap_state))
+
+    @property
+    def table_version(self) -> int:
+        """The run's version of every full-table stream: the tap's start in seconds (as the SDK)."""
+        return self._tap.initialized_at // 1000
 
     @override
     def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
@@ -257,6 +330,19 @@ class TerritoriesStream(ZohoStream):
     schema_dict = schemas.TERRITORY
     primary_keys = ["id"]
     replication_key = "modified_time"
+    parent_ref = "reporting_to"
+
+    @property
+    @override
+    def replication_method(self) -> str:
+        """Full table while ACTIVATE_VERSION is on: that is how a deleted territory is found.
+
+        Zoho lists 2000 territories a page, so a full read costs what an incremental one does
+        in orgs of up to 2000 territories; the target then marks or drops the ones gone.
+        """
+        if self.emit_activate_version_messages:
+            return REPLICATION_FULL_TABLE
+        return super().replication_method
 
     def request_params(self, context: Context | None) -> dict[str, Any]:
         """Incremental runs ask Zoho only for territories modified since the bookmark."""
@@ -270,12 +356,6 @@ class TerritoriesStream(ZohoStream):
             "value": zoho_time(start, minus_seconds=1),
         }
         return {"filters": json.dumps(criterion, separators=(",", ":"))}
-
-    def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
-        """Adds `parent_id` from `reporting_to.id`."""
-        record = super().transform(raw, context)
-        record["parent_id"] = ref_id(record.get("reporting_to"))
-        return record
 
 
 class TerritoryUsersStream(ZohoStream):
@@ -323,14 +403,70 @@ class UsersStream(ZohoStream):
     primary_keys = ["id"]
     replication_key = "modified_time"
 
+    @property
+    def user_type(self) -> str:
+        """The `type` of users read (setting `user_type`)."""
+        return str(self.config.get("user_type") or ALL_USERS)
+
+    @property
+    def reads_deleted_users(self) -> bool:
+        """True for AllUsers (the default), which is active and inactive users only.
+
+        Not when only a child stream is selected: deleted users have no territories.
+        """
+        return self.user_type == ALL_USERS and self.selected
+
     def request_params(self, context: Context | None) -> dict[str, Any]:
         """The kind of users to read."""
-        return {"type": self.config.get("user_type") or "AllUsers"}
+        return {"type": self.user_type}
 
     def request_headers(self, context: Context | None) -> dict[str, str]:
         """Incremental runs send If-Modified-Since; Zoho answers 304 when nothing changed."""
         start = self.bookmark(context)
         return {"If-Modified-Since": zoho_time(start, minus_seconds=1)} if start else {}
+
+    @override
+    def chains(self, context: Context | None) -> list[PageChain]:
+        """AllUsers, then every deleted user (`type=DeletedUsers`, in full: one call per 200).
+
+        Deleted users are read on incremental runs too and without If-Modified-Since: whether
+        Zoho moves `Modified_Time` when it deletes a user is not documented, and a deletion
+        missed once would never be read again. They are fetched alongside AllUsers's pages.
+        """
+        chains = super().chains(context)
+        if self.reads_deleted_users:
+            chains.append(self.page_chain(False, self._deleted_users_page).start())
+        return chains
+
+    def _deleted_users_page(self, number: int) -> Page:
+        """One page of `type=DeletedUsers`, each user marked `status: deleted` (worker thread)."""
+        page = self.fetch_page(None, number, {"type": DELETED_USERS}, {})
+        for raw in page.records:
+            raw["status"] = DELETED
+        return page
+
+    def _is_listed_deleted(self, record: dict[str, Any]) -> bool:
+        return self.reads_deleted_users and record.get("status") == DELETED
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: dict[str, Any], *, context: Context | None = None
+    ) -> None:
+        """The bookmark follows AllUsers only (SDK internal, in tests/unit/test_sdk_contract.py).
+
+        Deleted users are all read again each run: their older `modified_time` would otherwise
+        pull the bookmark back when AllUsers has nothing newer.
+        """
+        if not self._is_listed_deleted(latest_record):
+            super()._increment_stream_state(latest_record, context=context)
+
+    @override
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        """No child partition for a deleted user: Zoho took their territories away."""
+        if not self._is_listed_deleted(record):
+            yield from super().generate_child_contexts(record, context)
 
 
 class UserTerritoriesStream(ZohoStream):
@@ -345,12 +481,8 @@ class UserTerritoriesStream(ZohoStream):
     state_partitioning_keys = []
     ignore_parent_replication_key = True
     selected_by_default = False
-
-    def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
-        """E10 capitalises `Name`, `Manager`, `Reporting_To`; adds `parent_id`."""
-        record = super().transform(raw, context)
-        record["parent_id"] = ref_id(record.get("reporting_to"))
-        return record
+    # E10 capitalises `Name`, `Manager` and `Reporting_To` (lower-cased like every key).
+    parent_ref = "reporting_to"
 
 
 class UserGroupsStream(ZohoStream):
@@ -421,6 +553,48 @@ class UserGroupSourcesStream(ZohoStream):
         return record
 
 
+class RolesStream(ZohoStream):
+    """E18 GET /settings/roles: every role (one call, no paging), with `parent_id`."""
+
+    name = "roles"
+    endpoint = endpoints.ROLES_LIST
+    schema_dict = schemas.ROLE
+    primary_keys = ["id"]
+    # E18's audit keys end in `__s` (zoho-api.md §10).
+    time_fields = ("created_time__s", "modified_time__s")
+    parent_ref = "reporting_to"
+
+
+class ProfilesStream(ZohoStream):
+    """E19 GET /settings/profiles: every profile (one call; `info` holds no paging)."""
+
+    name = "profiles"
+    endpoint = endpoints.PROFILES_LIST
+    schema_dict = schemas.PROFILE
+    primary_keys = ["id"]
+
+
+class OrganizationStream(ZohoStream):
+    """E20 GET /org: the one organisation, with its `edition`."""
+
+    name = "organization"
+    endpoint = endpoints.ORGANIZATION
+    schema_dict = schemas.ORGANIZATION
+    primary_keys = ["id"]
+
+    def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
+        """Adds `edition`, derived from `license_details` (zoho-api.md §10 "Edition")."""
+        record = super().transform(raw, context)
+        record["edition"], unknown = edition(record.get("license_details"))
+        if unknown is not None:
+            self.logger.warning(
+                "GET /org: license_details.paid_type %s names no known edition; edition is "
+                "'free', the one with the lowest limits.",
+                unknown,
+            )
+        return record
+
+
 STREAM_TYPES: tuple[type[ZohoStream], ...] = (
     TerritoriesStream,
     TerritoryUsersStream,
@@ -431,4 +605,7 @@ STREAM_TYPES: tuple[type[ZohoStream], ...] = (
     UserGroupAssociatedUserCountsStream,
     UserGroupSourcesCountsStream,
     UserGroupSourcesStream,
+    RolesStream,
+    ProfilesStream,
+    OrganizationStream,
 )

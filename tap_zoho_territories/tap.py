@@ -15,6 +15,7 @@ import click
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
@@ -32,9 +33,10 @@ from zoho_crm_singer.plugin import (
     RUN_PROPERTIES,
     OneLineErrors,
     SecretSafeConfig,
-    check_unknown_settings,
+    log_config_errors,
     log_failure,
     read_json_object,
+    unknown_settings,
     user_agent,
 )
 from zoho_crm_singer.progress import progress_interval
@@ -99,8 +101,9 @@ class TapZohoTerritories(QuietLogs, OneLineErrors, SecretSafeConfig, Tap):
     """Singer tap for Zoho CRM territories, territory users, user groups and their counts.
 
     Reads territories and their users, users and their territories, user groups, their
-    sources, and associated-user counts; pages are fetched in parallel up to max_concurrency
-    with the fewest calls Zoho's API allows.
+    sources, and associated-user counts, and the roles, profiles and organisation they refer
+    to; pages are fetched in parallel up to max_concurrency with the fewest calls Zoho's API
+    allows.
     """
 
     name = "tap-zoho-territories"
@@ -117,8 +120,19 @@ class TapZohoTerritories(QuietLogs, OneLineErrors, SecretSafeConfig, Tap):
             "start_date",
             th.DateTimeType,
             title="Start date",
-            description="Incremental streams (territories, users) start from records modified "
-            "after this time on the first run.",
+            description="Incremental streams (users; territories when "
+            "emit_activate_version_messages is off) start from records modified after this time "
+            "on the first run.",
+        ),
+        th.Property(
+            "emit_activate_version_messages",
+            th.BooleanType,
+            default=True,
+            title="Emit ACTIVATE_VERSION messages",
+            description="After each full-table stream is read completely, send ACTIVATE_VERSION, "
+            "so that targets which support it (target-postgres) mark or delete the rows Zoho no "
+            "longer has. Targets without support ignore it. With it on, territories is read in "
+            "full each run.",
         ),
         th.Property(
             "user_type",
@@ -132,7 +146,7 @@ class TapZohoTerritories(QuietLogs, OneLineErrors, SecretSafeConfig, Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        """The nine streams; discovery makes no API call."""
+        """Every stream of STREAM_TYPES; discovery makes no API call."""
         return [stream_type(self) for stream_type in STREAM_TYPES]
 
     @override  # type: ignore[misc]  # final in the SDK; we reorder
@@ -148,11 +162,29 @@ class TapZohoTerritories(QuietLogs, OneLineErrors, SecretSafeConfig, Tap):
             ),
         )
 
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Validate the config; a misspelt setting is refused in every mode.
+
+        A misspelt setting (say `max_concurency`) must not silently fall back to a default. The
+        SDK validates `--discover`'s config without raising (discovery needs no credentials);
+        unknown settings are refused there too. (SDK internal, see SecretSafeConfig.)
+        """
+        problems: list[str] = []
+        try:
+            errors = super()._validate_config(raise_errors=raise_errors)
+        except ConfigValidationError as exc:
+            errors, problems = exc.errors, exc.errors
+        unknown = unknown_settings(self._config, self.config_jsonschema.get("properties", {}))
+        if unknown:
+            problems = [*problems, unknown]
+        if problems:
+            raise ConfigValidationError("Config validation failed", errors=problems)
+        return errors
+
     @cached_property
     def runtime(self) -> SyncRuntime:
         """The client and fetch pool of this run (built on first use)."""
-        # A misspelt setting (say `max_concurency`) must not silently fall back to a default.
-        check_unknown_settings(self.config, self.config_jsonschema.get("properties", {}))
         settings = ConnectionSettings.from_config(self.config)
         start = self.config.get("start_date")
         if start is not None:
@@ -337,18 +369,34 @@ class TapZohoTerritories(QuietLogs, OneLineErrors, SecretSafeConfig, Tap):
         param: click.Option,
         value: str,
     ) -> None:
-        """`--test`: left to `invoke`, which has the config and the catalog (`connection_test`)."""
+        """`--test` is left to `invoke`, which has the config and the catalog (`connection_test`).
+
+        `--test=schema` writes every SCHEMA message. A bad setting is reported as in a sync.
+        """
+        if value == CliTestOptionValue.Disabled.value:
+            return
         if value == CliTestOptionValue.All.value:
             ctx.meta[TEST_MODE] = True
             return
-        super().cb_test(ctx, param, value)
+        config: Any = ctx.params.get("config")
+        try:
+            tap = cls(
+                config=config.config if config else None,
+                parse_env_config=config.parse_env if config else False,
+                validate_config=True,
+            )
+        except ConfigValidationError as exc:
+            log_config_errors(cls.logger, exc)
+            ctx.exit(EXIT_FAILURES)
+        tap.write_schemas()
+        ctx.exit(0)
 
     @classmethod
     def connection_test(cls, config: Any, catalog: IO[str] | None) -> NoReturn:
         """Read one page of every stream; print which are readable; exit 1 if a selected one is not.
 
         Selected: as the catalog (or, without one, the defaults) says, before the SDK's test
-        selects every stream.
+        selects every stream. A bad setting is reported by the SDK's command, as in a sync.
         """
         cls.print_version(print_fn=cls.logger.info)
         tap = cls(

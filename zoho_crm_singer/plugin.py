@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
@@ -185,6 +186,8 @@ EXIT_FAILURES = 1
 EXIT_STOPPED = 2
 # Shorter fragments of a secret are not worth hiding (and would mangle every message).
 _MIN_REDACTED_LENGTH = 4
+# jsonschema's message for a missing required property.
+_REQUIRED = re.compile(r"'([^']+)' is a required property")
 
 
 def describe_failure(exc: BaseException, config: Mapping[str, Any] | None = None) -> str:
@@ -253,24 +256,58 @@ def user_agent(program: str) -> str:
         return program
 
 
-def check_unknown_settings(config: Mapping[str, Any], known: Iterable[str]) -> None:
-    """Refuse settings the plugin does not know: a misspelt `dry_run` must not mean "write".
+def unknown_settings(config: Mapping[str, Any], known: Iterable[str]) -> str | None:
+    """What is wrong when the config holds settings the plugin does not know, else None.
 
-    Keys starting with `_` are left alone (a common way to comment a JSON config).
+    Each unknown key is named with the known setting it most resembles. Keys starting with `_`
+    are left alone (a common way to comment a JSON config).
     """
     names = sorted(set(known))
     unknown = sorted(key for key in config if key not in names and not str(key).startswith("_"))
     if not unknown:
-        return
+        return None
     described = []
     for key in unknown:
         close = difflib.get_close_matches(str(key), names, n=1)
         described.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    msg = (
+    return (
         f"unknown setting(s) in the config: {', '.join(described)}. Nothing was read or sent. "
         "What to do: correct or remove them (--about lists every setting)."
     )
-    raise ZohoConfigError(msg)
+
+
+def check_unknown_settings(config: Mapping[str, Any], known: Iterable[str]) -> None:
+    """Refuse settings the plugin does not know: a misspelt `dry_run` must not mean "write"."""
+    problem = unknown_settings(config, known)
+    if problem:
+        raise ZohoConfigError(problem)
+
+
+def name_near_misses(
+    errors: Iterable[str], config: Mapping[str, Any], known: Iterable[str]
+) -> list[str]:
+    """Validation errors, a missing required setting followed by the config key that misspells it.
+
+    `'client_secret' is a required property` becomes `... (the config has 'client_secert': did
+    you mean 'client_secret'?)` when the config holds an unknown key close to it.
+    """
+    names = set(known)
+    unknown = [str(key) for key in config if key not in names and not str(key).startswith("_")]
+    out = []
+    for error in errors:
+        match = _REQUIRED.fullmatch(error)
+        missing = match.group(1) if match else None
+        near = difflib.get_close_matches(missing, unknown, n=1) if missing else []
+        hint = f" (the config has {near[0]!r}: did you mean {missing!r}?)" if near else ""
+        out.append(error + hint)
+    return out
+
+
+def log_config_errors(logger: logging.Logger, exc: ConfigValidationError) -> None:
+    """Log a failed config validation as the SDK's CLI does: one line per error, no traceback."""
+    for error in exc.errors:
+        logger.error("%s", error)
+    logger.error("Config validation failed")
 
 
 def _secret_texts(value: Any) -> set[str]:
@@ -375,6 +412,11 @@ class SecretSafeConfig(PluginBase):
             errors = super()._validate_config(raise_errors=raise_errors)
         except ConfigValidationError as exc:
             raise ConfigValidationError(
-                str(exc), errors=redact_secrets(exc.errors, self._config), schema=exc.schema
+                str(exc), errors=self._explained(exc.errors), schema=exc.schema
             ) from None
-        return redact_secrets(errors, self._config)
+        return self._explained(errors)
+
+    def _explained(self, errors: Iterable[str]) -> list[str]:
+        """Errors with secrets redacted and a misspelt required setting named."""
+        known = self.config_jsonschema.get("properties", {})
+        return redact_secrets(name_near_misses(errors, self._config, known), self._config)

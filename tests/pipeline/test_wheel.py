@@ -192,7 +192,8 @@ def test_a_tap_sync_into_a_file(installed: Installed, emulator: EmulatorProcess)
     org = emulator.state()
     assert records["territories"] == len(org["territories"])
     assert records["territory_users"] == len(org["assignments"])
-    assert records["users"] == len(org_truth.listed_users(org))
+    # AllUsers, then the deleted users.
+    assert records["users"] == len(org_truth.listed_users(org)) + len(org_truth.deleted_users(org))
     assert messages[-1]["type"] == "STATE"
 
 

@@ -20,6 +20,11 @@ def listed_users(state: dict[str, Any]) -> list[dict[str, Any]]:
     return [u for u in state["users"] if u.get("status") in ("active", "inactive")]
 
 
+def deleted_users(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Users `GET /users?type=DeletedUsers` lists."""
+    return [u for u in state["users"] if u.get("status") == "deleted"]
+
+
 def assignment_pairs(state: dict[str, Any]) -> set[tuple[str, str]]:
     """(territory_id, user_id) of every assignment."""
     return {(a["territory_id"], a["user_id"]) for a in state["assignments"]}

@@ -6,25 +6,16 @@ Runs of the console script at LOGLEVEL=INFO (the default a user gets) against th
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.tap_run import TapRun, run_tap
+from tests.support.tap_run import INFO, TapRun, log_levels, run_tap
 from zoho_crm_emulator.process import EmulatorProcess
 
 # 1,000 territories (one E5 call each), 1,000 users (5 pages), 10 groups.
 BIG_ORG = ("--territories", "1000", "--users", "1000", "--groups", "10", "--seed", "4")
-INFO = {"LOGLEVEL": "INFO"}
-# `2026-01-01 10:00:00,000 | LEVEL    | logger | message`: the SDK's console format.
-LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \| (\w+)\s*\| ")
-
-
-def levels(stderr: str) -> Counter[str]:
-    """Log lines per level."""
-    return Counter(m.group(1) for m in map(LOG_LINE.match, stderr.splitlines()) if m)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +32,7 @@ def big_run(big_org: EmulatorProcess) -> TapRun:
 
 
 def test_a_clean_default_run_prints_no_warning(big_run: TapRun) -> None:
-    counts = levels(big_run.stderr)
+    counts = log_levels(big_run.stderr)
     assert counts["INFO"] > 0
     assert counts["WARNING"] == 0, big_run.stderr
     assert counts["ERROR"] == 0, big_run.stderr
@@ -51,7 +42,7 @@ def test_the_sample_org_prints_no_warning() -> None:
     with EmulatorProcess("--org", "sample") as emulator:
         run = run_tap(emulator.config_for_tap(), env=INFO)
     assert run.returncode == 0, run.stderr
-    assert levels(run.stderr)["WARNING"] == 0, run.stderr
+    assert log_levels(run.stderr)["WARNING"] == 0, run.stderr
 
 
 def test_a_1000_territory_sync_prints_about_40_lines(big_run: TapRun) -> None:
@@ -117,7 +108,7 @@ def test_a_long_sync_says_how_far_it_is(big_org: EmulatorProcess) -> None:
     progress = [line for line in lines if "| Progress after " in line]
     assert progress, run.stderr
     shape = re.compile(
-        r"Progress after [\d a-z]+: streams \d of 5 done; .*\d+ calls \(\d+ retries\); ETA .+\.$"
+        r"Progress after [\d a-z]+: streams \d+ of \d+ done; .*\d+ calls \(\d+ retries\); ETA .+\.$"
     )
     assert all(shape.search(line) for line in progress), progress
     # Partitions are counted against the territories listed (one page: all 1,000 at once).
@@ -157,4 +148,4 @@ def test_bad_credentials_spend_no_credit_and_advise_no_rerun() -> None:
     assert "invalid_client" in run.stderr
     assert "Zoho API calls: 0 (retries 0, credits 0)" in run.stderr
     assert "Re-run with the last STATE" not in run.stderr
-    assert levels(run.stderr)["ERROR"] == 1, run.stderr
+    assert log_levels(run.stderr)["ERROR"] == 1, run.stderr

@@ -21,6 +21,9 @@ DEFAULT_STREAMS = {
     "user_group_associated_user_counts",
     "user_group_sources_counts",
     "user_group_sources",
+    "roles",
+    "profiles",
+    "organization",
 }
 
 
@@ -86,9 +89,14 @@ def test_territory_counts_are_integers_and_exact(
 
 
 def test_users_match_the_org(full_run: tuple[TapRun, dict], state: dict) -> None:
+    # AllUsers (active and inactive), then the deleted users (type=DeletedUsers).
     records = {r["id"]: r for r in full_run[0].records["users"]}
-    truth = {u["id"]: u for u in org_truth.listed_users(state)}
+    truth = {u["id"]: u for u in state["users"]}
     assert records.keys() == truth.keys()
+    assert {uid: r["status"] for uid, r in records.items()} == {
+        uid: u["status"] for uid, u in truth.items()
+    }
+    assert "deleted" in {r["status"] for r in records.values()}
     for uid, user in truth.items():
         record = records[uid]
         # Zoho's mixed casing becomes lower case; `$` prefixes are dropped.
@@ -133,7 +141,8 @@ def test_fewest_calls(full_run: tuple[TapRun, dict], state: dict) -> None:
         "GET /settings/territories/actions/associated_users_count": pages(
             len(state["territories"]), 200
         ),
-        "GET /users": pages(len(org_truth.listed_users(state)), 200),
+        "GET /users": pages(len(org_truth.listed_users(state)), 200)
+        + pages(len(org_truth.deleted_users(state)), 200),  # the deleted users: 1 call per 200
         "GET /settings/user_groups": pages(len(state["user_groups"]), 200),
         "GET /settings/user_groups/actions/associated_users_count": pages(
             len(state["user_groups"]), 200
@@ -142,6 +151,10 @@ def test_fewest_calls(full_run: tuple[TapRun, dict], state: dict) -> None:
         "GET /settings/user_groups/{id}/sources": sum(
             pages(len(g["sources"]), 200) for g in state["user_groups"]
         ),
+        # roles, profiles and the org: one call each (no paging).
+        "GET /settings/roles": 1,
+        "GET /settings/profiles": 1,
+        "GET /org": 1,
     }
     calls = {k: v for k, v in stats["requests"].items() if not k.startswith("POST /oauth")}
     assert calls == expected
@@ -177,7 +190,7 @@ def test_schema_once_per_stream(full_run: tuple[TapRun, dict]) -> None:
     assert set(schemas.values()) == {1}
 
 
-def test_discovery_lists_nine_streams_without_calls(emulator: EmulatorProcess) -> None:
+def test_discovery_lists_every_stream_without_calls(emulator: EmulatorProcess) -> None:
     emulator.reset_stats()
     catalog = discover(emulator.config_for_tap())
     streams = {s["tap_stream_id"]: s for s in catalog["streams"]}

@@ -29,6 +29,8 @@ METHODS: list[tuple[type, str, tuple[str, ...]]] = [
     (Stream, "_write_starting_replication_value", ("context",)),
     (Stream, "_generate_record_messages", ("record",)),
     (Stream, "_write_schema_message", ()),
+    (Stream, "_write_activate_version_message", ("full_table_version",)),
+    (Stream, "_increment_stream_state", ("latest_record", "context")),
     (Tap, "load_streams", ()),
     (Tap, "sync_all", ()),
     (Tap, "_handle_termination", ("signum", "frame")),
