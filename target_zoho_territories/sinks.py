@@ -39,6 +39,8 @@ class AssignmentSink(BatchSink):
         self.zoho_target = target
         self.engine = target.engine
         self.is_assignment = is_assignment_schema(schema)
+        if self.is_assignment:
+            self.engine.assignment_streams.add(stream_name)
         super().__init__(target, stream_name, schema, key_properties)
 
     @override

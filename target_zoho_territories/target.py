@@ -18,6 +18,7 @@ from typing_extensions import override
 from target_zoho_territories.engine import MODES, Engine
 from target_zoho_territories.errors import (
     InputStopped,
+    NoAssignmentStream,
     RecordsFailed,
     RunAborted,
     TargetStop,
@@ -188,9 +189,13 @@ class TargetZohoTerritories(QuietLogs, SecretSafeConfig, Target):
 
     @override
     def _write_state_message(self, state: dict) -> None:
-        """Write a STATE message, never the same one twice in a row."""
+        """Write a STATE message, never the same one twice in a row.
+
+        None while the input has records but no assignment stream: nothing was written for
+        them, and a pipeline that saved that STATE would not send them again.
+        """
         # SDK internal, listed in tests/unit/test_sdk_contract.py.
-        if state == self._state_written:
+        if state == self._state_written or self.engine.no_assignment_stream:
             return
         super()._write_state_message(state)
         self._state_written = copy.deepcopy(state)
@@ -227,6 +232,8 @@ class TargetZohoTerritories(QuietLogs, SecretSafeConfig, Target):
         if interrupted is not None:
             msg = f"interrupted by {interrupted}; every record read was written"
             raise InputStopped(msg)
+        if self.engine.no_assignment_stream:
+            raise NoAssignmentStream(sorted(self.engine.summary.ignored))
         summary = self.engine.summary
         if summary.problems and not self.engine.options.allow_failures:
             where = self.engine.options.results_path
@@ -255,9 +262,14 @@ class TargetZohoTerritories(QuietLogs, SecretSafeConfig, Target):
             return
         self._finished = True
         self.engine.close()
+        # Result lines the results file could not take go to stderr as they are (not logged):
+        # what was applied must be said somewhere, whatever the logging config.
         sys.stderr.write(self.engine.results.unrecorded_lines())
-        sys.stderr.write(self.engine.summary_text() + "\n")
         sys.stderr.flush()
+        self.logger.info("%s", self.engine.summary_text())
+        failures = self.engine.summary.failures_text(self.engine.options.results_path)
+        if failures:
+            self.logger.warning("%s", failures)
 
     @override
     @classmethod

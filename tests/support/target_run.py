@@ -309,7 +309,9 @@ def check_target_run(config: dict[str, Any], stdout: str, stderr: str) -> None:
 
 
 def read_results(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """The results file's lines."""
+    """The results file's lines (none without a results_path)."""
+    if not config.get("results_path"):
+        return []
     path = Path(config["results_path"])
     if not path.is_file():  # none, or a device such as /dev/full
         return []
