@@ -86,12 +86,14 @@ class SyncRuntime:
         """
         self.started.add(stream.name)
         planned, self._planned = self._planned, []
-        for other in planned:
-            self._top[other.name] = other.make_chain(None).start()
+        chains = {other.name: other.make_chain(None) for other in planned}
         if planned:
-            # Now each stream's replication method and starting bookmark are settled.
+            # Each stream's replication method and starting bookmark are settled now, and no
+            # call was made yet.
             self.logger.info("%s", start_line(self.settings, map(_as_planned, planned)))
             self._ticker.start()
+        for name, planned_chain in chains.items():
+            self._top[name] = planned_chain.start()
         chain = self._top.pop(stream.name, None)
         return chain if chain is not None else stream.make_chain(None).start()
 

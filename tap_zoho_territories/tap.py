@@ -31,8 +31,10 @@ from zoho_crm_singer.plugin import (
     CONNECTION_PROPERTIES,
     EXIT_FAILURES,
     RUN_PROPERTIES,
+    DocumentedCommand,
     OneLineErrors,
     SecretSafeConfig,
+    cli_epilog,
     log_config_errors,
     log_failure,
     read_json_object,
@@ -93,11 +95,31 @@ def resume_advice(records: int, completed: list[str]) -> str | None:
     )
 
 
+CLI_HELP = (
+    "Read Zoho CRM territory data (territories and their users, users, user groups with their "
+    "sources and counts, roles, profiles, the organisation) and write it as Singer messages on "
+    "stdout; logs, progress and a summary go to stderr."
+)
+CLI_EPILOG = cli_epilog(
+    '   "data_center": "eu", "start_date": "2024-01-01T00:00:00Z"',
+    """\
+  tap-zoho-territories --config config.json --test   (which streams it reads)
+  tap-zoho-territories --config config.json --discover > catalog.json
+  tap-zoho-territories --config config.json --catalog catalog.json \\
+      --state state.json > data.singer""",
+    """\
+  0  every selected stream was read (one Zoho refuses is skipped, with a
+     warning)
+  1  a config or input error, or a run that stopped early (its STATE lets the
+     next run resume); --test: a selected stream is not readable""",
+)
+
+
 # The replication key of the incremental streams (territories, users): a date-time.
 INCREMENTAL_KEYS = frozenset({"modified_time"})
 
 
-class TapZohoTerritories(QuietLogs, OneLineErrors, SecretSafeConfig, Tap):
+class TapZohoTerritories(QuietLogs, DocumentedCommand, OneLineErrors, SecretSafeConfig, Tap):
     """Singer tap for Zoho CRM territories, territory users, user groups and their counts.
 
     Reads territories and their users, users and their territories, user groups, their
@@ -110,6 +132,8 @@ class TapZohoTerritories(QuietLogs, OneLineErrors, SecretSafeConfig, Tap):
     package_name = "tap-zoho-territories"
     # msgspec serialises RECORD messages about twice as fast as the default simplejson writer.
     message_writer_class = MsgSpecWriter
+    cli_help = CLI_HELP
+    cli_epilog = CLI_EPILOG
     # The streams log on children of the tap's logger (QuietLogs quiets them too).
     child_loggers = tuple(stream_type.name for stream_type in STREAM_TYPES)
 

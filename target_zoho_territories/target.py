@@ -33,8 +33,10 @@ from zoho_crm_singer.plugin import (
     EXIT_FAILURES,
     EXIT_STOPPED,
     RUN_PROPERTIES,
+    DocumentedCommand,
     SecretSafeConfig,
     check_unknown_settings,
+    cli_epilog,
     user_agent,
 )
 
@@ -45,7 +47,28 @@ if t.TYPE_CHECKING:
     from singer_sdk.singerlib.encoding.base import GenericSingerReader
 
 
-class TargetZohoTerritories(QuietLogs, SecretSafeConfig, Target):
+CLI_HELP = (
+    "Write Zoho CRM user-territory assignments from Singer messages on stdin: the records of "
+    "every stream whose schema has user_id and territory_id (and an optional action, add or "
+    "remove). Every record gets one result line (results_path); progress and a summary go to "
+    "stderr."
+)
+CLI_EPILOG = cli_epilog(
+    '   "data_center": "eu", "mode": "apply", "dry_run": true,\n   "results_path": "results.jsonl"',
+    """\
+  target-zoho-territories --config config.json < assignments.singer
+  target-zoho-territories --config config.json --input assignments.singer
+  (examples/ holds inputs; docs/meltano.md feeds the tap's territory_users in)""",
+    """\
+  0  every record was added, removed, unchanged or planned
+  1  a config error; records failed or were rejected (unless allow_failures);
+     an input without an assignment stream
+  2  the run stopped early (a malformed input line, Zoho cannot be used,
+     SIGTERM): each record read has its result, and re-running is safe""",
+)
+
+
+class TargetZohoTerritories(QuietLogs, DocumentedCommand, SecretSafeConfig, Target):
     """Singer target that writes Zoho CRM user-territory assignments, safely.
 
     Any stream whose schema has user_id and territory_id is an assignment stream; action is
@@ -58,6 +81,8 @@ class TargetZohoTerritories(QuietLogs, SecretSafeConfig, Target):
 
     name = "target-zoho-territories"
     package_name = "tap-zoho-territories"
+    cli_help = CLI_HELP
+    cli_epilog = CLI_EPILOG
     default_sink_class = AssignmentSink
     message_reader_class = LineReader
 

@@ -5,6 +5,7 @@ Runs of the console script at LOGLEVEL=INFO (the default a user gets) against th
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,3 +150,17 @@ def test_bad_credentials_spend_no_credit_and_advise_no_rerun() -> None:
     assert "Zoho API calls: 0 (retries 0, credits 0)" in run.stderr
     assert "Re-run with the last STATE" not in run.stderr
     assert log_levels(run.stderr)["ERROR"] == 1, run.stderr
+
+
+def test_json_logs_through_the_sdks_logging_config() -> None:
+    config = Path(__file__).resolve().parents[2] / "examples" / "logging-json.yml"
+    with EmulatorProcess("--org", "sample") as emulator:
+        run = run_tap(emulator.config_for_tap(), env={**INFO, "SINGER_SDK_LOG_CONFIG": str(config)})
+    assert run.returncode == 0, run.stderr
+    logs = [json.loads(line) for line in run.stderr.splitlines()]
+    assert logs
+    assert {log["level"] for log in logs} == {"info"}
+    messages = [log["message"] for log in logs]
+    assert sum(message.startswith("Reading ") for message in messages) == 1
+    summary = next(message for message in messages if message.startswith("Sync finished in "))
+    assert "\nZoho API calls: " in summary  # the summary is one record
