@@ -44,6 +44,15 @@ class AssignmentSink(BatchSink):
         super().__init__(target, stream_name, schema, key_properties)
 
     @override
+    def activate_version(self, new_version: int) -> None:
+        """Nothing to do: assignments are written record by record, with no table versions.
+
+        (The tap ends each full-table stream with ACTIVATE_VERSION; the SDK would warn that it
+        is not implemented on every clean run.)
+        """
+        self.logger.debug("ACTIVATE_VERSION %s of '%s' ignored.", new_version, self.stream_name)
+
+    @override
     def _remove_sdc_metadata_from_record(self, record: dict) -> None:
         """Keep `_sdc_deleted_at` on assignment records: it means remove."""
         # SDK internal, listed in tests/unit/test_sdk_contract.py.

@@ -48,6 +48,12 @@ DEMOTED = frozenset(
         "Stream is assumed to be unsorted, progress is not resumable if interrupted",
         # Stream.sync before an error propagates; the plugin then logs one line saying why.
         "An unhandled error occurred while syncing '%s'",
+        # Target._process_activate_version_message, per stream and run: the target keeps no
+        # table versions (AssignmentSink.activate_version), so the metadata changes nothing.
+        "The `ACTIVATE_VERSION` feature uses the `_sdc_deleted_at` and "
+        "`_sdc_deleted_at` metadata properties so they will be added to "
+        "the schema for '%s' even though `add_record_metadata` is "
+        "disabled.",
     }
 )
 # The loggers the SDK logs those notices on, besides the plugin's and its streams' loggers.

@@ -118,9 +118,7 @@ def test_a_long_sync_says_how_far_it_is(big_org: EmulatorProcess) -> None:
     assert len([line for line in lines if line not in progress]) <= 40
 
 
-def test_one_closing_summary_counts_records_and_calls(
-    big_run: TapRun, big_org: EmulatorProcess
-) -> None:
+def test_one_closing_summary_counts_records_and_calls(big_run: TapRun) -> None:
     lines = info_lines(big_run)
     heads = [line for line in lines if "| Sync finished in " in line]
     assert len(heads) == 1
@@ -129,7 +127,14 @@ def test_one_closing_summary_counts_records_and_calls(
     total = sum(len(records) for records in big_run.records.values())
     assert f": {total} records read (" in heads[0]
     head = lines.index(heads[0])
-    assert lines[head + 1].startswith("Zoho API calls: ")
+    shape = r"Zoho API calls: (\d+) \(retries 0, credits (\d+)(, \d+ left per Zoho)?\)"
+    calls = re.fullmatch(shape, lines[head + 1])
+    assert calls, lines[head + 1]
+    # One line per endpoint, summing to the calls; the token request is counted on its own.
+    endpoints = lines[head + 2 : -1]
+    assert all(re.fullmatch(r" +\d+  (GET|POST|PUT|DELETE) /\S+", line) for line in endpoints)
+    assert sum(int(line.split()[0]) for line in endpoints) == int(calls.group(1))
+    assert calls.group(2) == calls.group(1)  # one credit per call, none per token request
     assert lines[-1] == "Zoho token requests: 1 (POST /oauth/v2/token)"
 
 

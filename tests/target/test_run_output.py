@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from tests.support.org import Org
-from tests.support.target_run import SCHEMA, record, run_target_in_process, state
+from tests.support.tap_run import INFO, log_levels
+from tests.support.target_run import SCHEMA, record, run_target, run_target_in_process, state
 
 # What the tap sends for territory_users (the user is `id`): no user_id, so not an assignment.
 TAP_SCHEMA = {
@@ -71,6 +72,19 @@ def test_a_clean_write_prints_no_failure_summary(org: Org, tmp_path: Path) -> No
     run = run_target_in_process(org.config(), [SCHEMA, record(user, territory)], tmp_path)
     assert run.returncode == 0, run.stderr
     assert "failed or were rejected" not in run.stderr
+
+
+def test_a_clean_write_with_activate_version_prints_no_warning(org: Org, tmp_path: Path) -> None:
+    # The tap ends each full-table stream with ACTIVATE_VERSION; through a stream map (or
+    # mapped by hand) the assignment stream carries it too. Assignments keep no table versions.
+    territory = org.territories()[3]
+    user = org.not_assigned(territory, org.active_users())[0]
+    version = {"type": "ACTIVATE_VERSION", "stream": SCHEMA["stream"], "version": 1}
+    messages = [SCHEMA, {**record(user, territory), "version": 1}, version]
+    run = run_target(org.config(), messages, tmp_path, env=INFO)
+    assert run.returncode == 0, run.stderr
+    assert log_levels(run.stderr)["WARNING"] == 0, run.stderr
+    assert (user, territory) in org.assignments()
 
 
 def test_an_input_without_an_assignment_stream_exits_1_and_says_how_to_map_it(
