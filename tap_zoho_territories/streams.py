@@ -160,6 +160,7 @@ class ZohoStream(Stream):
 
     def _register_children(self, children: list[Stream], records: list[dict]) -> None:
         """Announce the child partitions of a page of parent records (in a worker thread)."""
+        self.runtime.progress.found([child.name for child in children], len(records))
         if not self.runtime.prefetch_children:
             return
         keys = [str(record["id"]) for record in records]
@@ -183,6 +184,7 @@ class ZohoStream(Stream):
         try:
             for chain in self.chains(context):
                 for page in chain:
+                    runtime.progress.read(self.name, len(page))
                     for raw in page:
                         yield self.transform(raw, context)
         except ZohoAccessError as exc:
@@ -195,6 +197,8 @@ class ZohoStream(Stream):
             runtime.stop(exc)
             runtime.mark_incomplete(self)
             return
+        if context is not None:
+            runtime.progress.partition_read(self.name)
         unknown = self._shape.unknown - self._unknown_reported
         if unknown:
             self.logger.warning(

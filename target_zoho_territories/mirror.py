@@ -66,7 +66,11 @@ def diff(batch: Sequence[Result], client: ZohoClient, workers: Workers) -> Diffe
         by_user[change.user_id].append(change)
     held: dict[str, dict[str, HeldTerritory]] = {}
     reads = [partial(_read, client, user, by_user[user], held) for user in by_user]
+    if workers.progress is not None:
+        workers.progress.begin("mirror, reading the named users' territories", "users", len(reads))
     out.report.add(workers.run(reads))
+    if workers.progress is not None:
+        workers.progress.end()
     for user, current in held.items():
         _user_difference(user, by_user[user], current, out)
     return out
