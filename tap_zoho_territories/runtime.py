@@ -13,14 +13,17 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from tap_zoho_territories.derived import Membership, cheaper_to_derive
 from tap_zoho_territories.prefetch import CountRequest, PageChain, PageRequest, Prefetcher
+from tap_zoho_territories.progress import PlannedStream, SyncProgress, progress_line, start_line
 from zoho_crm_api import endpoints
 from zoho_crm_api.client import Page, ZohoClient
 from zoho_crm_api.errors import ZohoAccessError, ZohoAPIError, ZohoError
 from zoho_crm_api.settings import ConnectionSettings
+from zoho_crm_singer.progress import Ticker
 
 if TYPE_CHECKING:
     from tap_zoho_territories.streams import ZohoStream
@@ -59,10 +62,13 @@ class SyncRuntime:
         logger: logging.Logger,
         user_agent: str,
         prefetcher: Prefetcher,
+        *,
+        completed: Collection[str] = (),
+        progress_interval: float = 0.0,
     ) -> None:
         self.logger = logger
-        self.client = ZohoClient(settings, logger, user_agent=user_agent)
         self.settings = settings
+        self.client = ZohoClient(settings, logger, user_agent=user_agent)
         self.prefetcher = prefetcher
         prefetcher.open(self, settings.max_concurrency, settings.concurrency_ceiling)
         # The pool follows the client's limit: the edition's (`auto`), lowered after a 429.
@@ -72,8 +78,13 @@ class SyncRuntime:
         self._counts: dict[tuple[str, tuple[tuple[str, Any], ...]], int | None] = {}
         self._membership: Membership | None = None
         self._count_lock = threading.Lock()
+        # How far the run is (`completed`: the top-level streams done), logged every
+        # `progress_interval` seconds from the first page on.
+        self.progress = SyncProgress(self.client.stats, completed)
+        self._ticker = Ticker(progress_interval, self._log_progress, logger, "zoho-progress")
         self._top: dict[str, PageChain] = {}
         self._planned: list[ZohoStream] = []
+        self._streams: dict[str, ZohoStream] = {}
         self._gated: dict[str, ZohoAccessError] = {}
         self._lock = threading.Lock()
         # Top-level streams whose writing began, and those that cannot be complete.
@@ -159,12 +170,14 @@ class SyncRuntime:
             for s in streams
             if s.parent_stream_type is None and (s.selected or s.has_selected_descendents)
         ]
+        self.progress.plan(s.name for s in self._planned)
+        self._streams = {s.name: s for s in streams}
         reads_org = any(s.name == ORGANIZATION for s in self._planned)
         if self.settings.auto_concurrency and not reads_org:
             self.prefetcher.scheduler.submit(EDITION_PRIORITY, self._read_edition)
-        by_name = {s.name: s for s in streams}
-        if USER_TERRITORIES in by_name and by_name[USER_TERRITORIES].selected:
-            self._plan_user_territories(by_name)
+        user_territories = self._streams.get(USER_TERRITORIES)
+        if user_territories is not None and user_territories.selected:
+            self._plan_user_territories(self._streams)
 
     def _plan_user_territories(self, streams: dict[str, ZohoStream]) -> None:
         """Derive user_territories from E1 and E5 when that costs fewer calls than E10 per user.
@@ -236,8 +249,14 @@ class SyncRuntime:
         """
         self.started.add(stream.name)
         planned, self._planned = self._planned, []
-        for other in planned:
-            self._top[other.name] = other.make_chain(None).start()
+        chains = {other.name: other.make_chain(None) for other in planned}
+        if planned:
+            # Each stream's replication method and starting bookmark are settled now, and no
+            # call was made yet.
+            self.logger.info("%s", start_line(self.settings, map(_as_planned, planned)))
+            self._ticker.start()
+        for name, planned_chain in chains.items():
+            self._top[name] = planned_chain.start()
         chain = self._top.pop(stream.name, None)
         return chain if chain is not None else stream.make_chain(None).start()
 
@@ -255,13 +274,22 @@ class SyncRuntime:
             self._edition_known = True
         if unread_edition and self.settings.auto_concurrency:
             self.client.edition_unreadable(error)
+        children = self._children_of(stream)
         self.logger.warning(
-            "Skipping stream '%s': Zoho answered %s (%s). To read it, enable %s.",
+            "Skipping stream '%s'%s: Zoho answered %s (%s). To read it, enable %s.",
             stream,
+            f" and its child streams {', '.join(children)}" if children else "",
             error.code,
             error.message,
             error.what_to_enable,
         )
+
+    def _children_of(self, name: str) -> list[str]:
+        """The selected descendants of a planned stream (read only through it)."""
+        stream = self._streams.get(name)
+        if stream is None:
+            return []
+        return [d.name for d in stream.descendent_streams if d.selected]
 
     @property
     def gated(self) -> dict[str, ZohoAccessError]:
@@ -295,8 +323,40 @@ class SyncRuntime:
         """True when a partition of this top-level stream (or of a child) was not read."""
         return stream in self._incomplete
 
+    def skipped(self) -> dict[str, str]:
+        """Streams skipped as unreadable, and why (Zoho's code, or the parent skipped)."""
+        out: dict[str, str] = {}
+        for name, error in self.gated.items():
+            out[name] = error.code
+            for child in self._children_of(name):
+                out.setdefault(child, f"{name} not readable")
+        return out
+
+    def _log_progress(self) -> None:
+        self.logger.info("%s", progress_line(self.progress.snapshot(self.skipped())))
+
     def close(self) -> None:
-        """Stop the workers and release connections."""
+        """Stop the progress lines and the workers; release connections."""
+        self._ticker.stop()
         self.client.stop("the run is over")
         self.prefetcher.close(timeout=CLOSE_TIMEOUT)
         self.client.close()
+
+
+def _as_planned(stream: ZohoStream) -> PlannedStream:
+    """How the start line shows a top-level stream (its method and bookmark are settled)."""
+    since: str | None = None
+    if stream.replication_method == "INCREMENTAL":
+        value = stream.get_starting_replication_key_value(None)
+        since = str(value) if value else ""
+    return PlannedStream(
+        name=stream.name,
+        written=stream.selected,
+        since=since,
+        forced_full=since is None and type(stream).replication_key is not None,
+        children=tuple(
+            child.name
+            for child in stream.child_streams
+            if child.selected or child.has_selected_descendents
+        ),
+    )

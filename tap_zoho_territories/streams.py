@@ -66,6 +66,8 @@ class ZohoStream(Stream):
         self.prefetcher = prefetcher
         # Selected child streams and what each partition of theirs asks for (see make_chain).
         self._children: list[tuple[ZohoStream, PageRequest]] | None = None
+        # The selected child streams, one partition per record (progress lines count them).
+        self._partitioned: list[str] = []
         self._schema_written = False
         self._shape = RecordShaper(self.schema_dict["properties"])
         self._unknown_reported: set[str] = set()
@@ -168,10 +170,12 @@ class ZohoStream(Stream):
 
     def chain_for(self, request: PageRequest) -> PageChain:
         """A not-yet-started chain of a request's pages; each page announces its children."""
-        children = self._children
+        children, partitioned = self._children, self._partitioned
 
         def on_page(records: list[dict[str, Any]]) -> None:
             self.observe_page(request, records)
+            if partitioned:
+                self.runtime.progress.found(partitioned, len(records))
             if children and self.prefetcher.prefetch_children:
                 keys = [str(record["id"]) for record in records]
                 for child, template in children:
@@ -191,9 +195,11 @@ class ZohoStream(Stream):
         self._children = []
         for child in self.child_streams:
             wanted = child.selected or child.has_selected_descendents
-            if isinstance(child, ZohoStream) and wanted and child.read_per_parent:
-                child._prepare_children()
-                self._children.append((child, child.child_template()))
+            if isinstance(child, ZohoStream) and wanted:
+                self._partitioned.append(child.name)
+                if child.read_per_parent:
+                    child._prepare_children()
+                    self._children.append((child, child.child_template()))
 
     # Records
 
@@ -206,6 +212,7 @@ class ZohoStream(Stream):
         try:
             for chain in self.chains(context):
                 for page in chain:
+                    runtime.progress.read(self.name, len(page))
                     for raw in page:
                         yield self.transform(raw, context)
         except ZohoAccessError as exc:
@@ -218,6 +225,8 @@ class ZohoStream(Stream):
             runtime.stop(exc)
             runtime.mark_incomplete(self)
             return
+        if context is not None:
+            runtime.progress.partition_read(self.name)
         unknown = self._shape.unknown - self._unknown_reported
         if unknown:
             self.logger.warning(
@@ -602,7 +611,10 @@ class UserTerritoriesStream(ZohoStream):
             )
             yield from super().get_records(context)
             return
-        yield from membership.records(str(context[self.context_key]))
+        records = membership.records(str(context[self.context_key]))
+        self.runtime.progress.read(self.name, len(records))
+        yield from records
+        self.runtime.progress.partition_read(self.name)
 
 
 class UserGroupsStream(ZohoStream):

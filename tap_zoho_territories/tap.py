@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import signal
 import sys
 from collections.abc import Mapping
@@ -17,29 +18,38 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
+from tap_zoho_territories.connection_test import YES, headline, judge, table, unreadable_selected
 from tap_zoho_territories.output import BlockWriter
 from tap_zoho_territories.prefetch import Prefetcher
+from tap_zoho_territories.progress import summary_head
 from tap_zoho_territories.runtime import SWITCH_INTERVAL, SyncRuntime
 from tap_zoho_territories.streams import STREAM_TYPES, SYNC_ORDER, ZohoStream
 from zoho_crm_api.errors import ZohoConfigError, ZohoError
 from zoho_crm_api.settings import ConnectionSettings
 from zoho_crm_api.values import parse_time
+from zoho_crm_singer.logs import QuietLogs
 from zoho_crm_singer.plugin import (
     CONNECTION_PROPERTIES,
     EXIT_FAILURES,
+    RUN_PROPERTIES,
+    DocumentedCommand,
     OneLineErrors,
     SecretSafeConfig,
+    cli_epilog,
     log_config_errors,
     log_failure,
     read_json_object,
     unknown_settings,
     user_agent,
 )
+from zoho_crm_singer.progress import progress_interval
 
 # A run stopped by a Zoho error (credits, budget, retries) leaves this in STATE: the top-level
 # streams it completed. The next run within RESUME_WINDOW skips them, so a day's credits are not
 # spent twice on the same data; a run that completes removes the marker.
 RESUME_KEY = "zoho_resume"
+# Set by `--test` (the click context's meta) for `invoke` to run the connection test.
+TEST_MODE = "tap_zoho_territories.connection_test"
 RESUME_WINDOW = dt.timedelta(hours=24)
 
 USER_TYPES = [
@@ -74,11 +84,43 @@ def bookmark_problem(state: Mapping[str, Any]) -> str | None:
     return None
 
 
+def resume_advice(records: int, completed: list[str]) -> str | None:
+    """What a stopped run says about re-running; None when nothing was read (no STATE helps)."""
+    if not records:
+        return None
+    if not completed:
+        return "Stopped early, before any stream was complete: a re-run reads every stream."
+    return (
+        f"Stopped early. Streams completed: {', '.join(completed)}. Re-run with the last STATE "
+        "to continue with the others."
+    )
+
+
+CLI_HELP = (
+    "Read Zoho CRM territory data (territories and their users, users, user groups with their "
+    "sources and counts, roles, profiles, the organisation) and write it as Singer messages on "
+    "stdout; logs, progress and a summary go to stderr."
+)
+CLI_EPILOG = cli_epilog(
+    '   "data_center": "eu", "start_date": "2024-01-01T00:00:00Z"',
+    """\
+  tap-zoho-territories --config config.json --test   (which streams it reads)
+  tap-zoho-territories --config config.json --discover > catalog.json
+  tap-zoho-territories --config config.json --catalog catalog.json \\
+      --state state.json > data.singer""",
+    """\
+  0  every selected stream was read (one Zoho refuses is skipped, with a
+     warning)
+  1  a config or input error, or a run that stopped early (its STATE lets the
+     next run resume); --test: a selected stream is not readable""",
+)
+
+
 # The replication key of the incremental streams (territories, users): a date-time.
 INCREMENTAL_KEYS = frozenset({"modified_time"})
 
 
-class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
+class TapZohoTerritories(QuietLogs, DocumentedCommand, OneLineErrors, SecretSafeConfig, Tap):
     """Singer tap for Zoho CRM territories, territory users, user groups and their counts.
 
     Reads territories and their users, users and their territories, user groups, their
@@ -89,10 +131,16 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
 
     name = "tap-zoho-territories"
     package_name = "tap-zoho-territories"
+    # msgspec, RECORDs in blocks (output.py).
     message_writer_class = BlockWriter
+    cli_help = CLI_HELP
+    cli_epilog = CLI_EPILOG
+    # The streams log on children of the tap's logger (QuietLogs quiets them too).
+    child_loggers = tuple(stream_type.name for stream_type in STREAM_TYPES)
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_PROPERTIES.wrapped.values(),
+        *RUN_PROPERTIES.wrapped.values(),
         th.Property(
             "start_date",
             th.DateTimeType,
@@ -165,7 +213,14 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
                     "like 2024-01-31T00:00:00Z."
                 )
                 raise ZohoConfigError(msg) from None
-        return SyncRuntime(settings, self.logger, user_agent(self.name), self.prefetcher)
+        return SyncRuntime(
+            settings,
+            self.logger,
+            user_agent(self.name),
+            self.prefetcher,
+            completed=self.completed_streams,
+            progress_interval=progress_interval(self.config),
+        )
 
     @cached_property
     def prefetcher(self) -> Prefetcher:
@@ -188,6 +243,9 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
         try:
             state = read_json_object(state, "--state")
             catalog = read_json_object(catalog, "--catalog")
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None and ctx.meta.get(TEST_MODE) and not about:
+                cls.connection_test(config, catalog)
             super().invoke(
                 about=about, about_format=about_format, config=config, state=state, catalog=catalog
             )
@@ -320,24 +378,23 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
                 "completed_streams": sorted(self.completed_streams),
             }
             self._state_writer.write_state(self.state)
-            self.logger.error(
-                "Stopped early. Streams completed: %s. Re-run with the last STATE to continue "
-                "with the others.",
-                ", ".join(sorted(self.completed_streams)) or "none",
+            advice = resume_advice(
+                self.runtime.progress.snapshot().total_records, sorted(self.completed_streams)
             )
-        self._close_runtime()
+            if advice:
+                self.logger.error("%s", advice)
+        self._close_runtime(stopped=True)
         sys.exit(EXIT_FAILURES)
 
-    def _close_runtime(self) -> None:
+    def _close_runtime(self, *, stopped: bool = False, what: str = "Sync") -> None:
+        """Stop the runtime and log the closing summary (records, calls, tokens, credits)."""
         runtime: SyncRuntime | None = self.__dict__.pop("runtime", None)
         if runtime is None:
             return
         runtime.close()
-        self.logger.info("%s", runtime.client.stats.summary())
-        for stream, error in runtime.gated.items():
-            self.logger.warning(
-                "Stream '%s' was skipped (%s): enable %s.", stream, error.code, error.what_to_enable
-            )
+        now = runtime.progress.snapshot(runtime.skipped())
+        head = summary_head(now, stopped=stopped, what=what)
+        self.logger.info("%s\n%s", head, runtime.client.stats.summary())
 
     @classmethod
     @override
@@ -347,11 +404,14 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
         param: click.Option,
         value: str,
     ) -> None:
-        """`--test`: read one record of every stream and report which streams are readable.
+        """`--test` is left to `invoke`, which has the config and the catalog (`connection_test`).
 
         `--test=schema` writes every SCHEMA message. A bad setting is reported as in a sync.
         """
         if value == CliTestOptionValue.Disabled.value:
+            return
+        if value == CliTestOptionValue.All.value:
+            ctx.meta[TEST_MODE] = True
             return
         config: Any = ctx.params.get("config")
         try:
@@ -363,28 +423,45 @@ class TapZohoTerritories(OneLineErrors, SecretSafeConfig, Tap):
         except ConfigValidationError as exc:
             log_config_errors(cls.logger, exc)
             ctx.exit(EXIT_FAILURES)
-        if value == CliTestOptionValue.Schema.value:
-            tap.write_schemas()
-            ctx.exit(0)
+        tap.write_schemas()
+        ctx.exit(0)
+
+    @classmethod
+    def connection_test(cls, config: Any, catalog: IO[str] | None) -> NoReturn:
+        """Read one page of every stream; print which are readable; exit 1 if a selected one is not.
+
+        Selected: as the catalog (or, without one, the defaults) says, before the SDK's test
+        selects every stream. A bad setting is reported by the SDK's command, as in a sync.
+        """
+        cls.print_version(print_fn=cls.logger.info)
+        tap = cls(
+            config=config.config if config else None,
+            catalog=json.loads(catalog.read()) if catalog is not None else None,
+            parse_env_config=config.parse_env if config else False,
+            validate_config=True,
+        )
+        selected = [name for name, stream in tap.streams.items() if stream.selected]
         try:
             tap.runtime.prefetcher.prefetch_children = False
             tap.run_connection_test()
-            gated = tap.runtime.gated
             if tap.runtime.cause is not None:
                 tap._fail(tap.runtime.cause)
         except ZohoError as exc:
             tap._fail(exc)
-        readable = [name for name in tap.streams if name not in gated]
-        tap.logger.info("Connection test: readable streams: %s", ", ".join(readable) or "none")
-        for name, error in gated.items():
-            tap.logger.warning(
-                "Connection test: '%s' is not readable (%s): enable %s.",
-                name,
-                error.code,
-                error.what_to_enable,
-            )
-        tap._close_runtime()
-        ctx.exit(0 if readable else 1)
+        rows = judge(
+            tap.streams,
+            parents={
+                name: stream.parent_stream_type.name if stream.parent_stream_type else None  # type: ignore[misc]
+                for name, stream in tap.streams.items()
+            },
+            refused={name: (e.code, e.what_to_enable) for name, e in tap.runtime.gated.items()},
+            tried=tap.runtime.progress.snapshot().records,
+            selected=selected,
+        )
+        tap.logger.info("%s\n%s", headline(rows), table(rows))
+        tap._close_runtime(what="Connection test")
+        readable = any(row.readable == YES for row in rows)
+        sys.exit(EXIT_FAILURES if unreadable_selected(rows) or not readable else 0)
 
 
 def _writer_order(stream: Stream) -> tuple[int, bool, str]:

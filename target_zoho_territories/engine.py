@@ -19,12 +19,14 @@ from target_zoho_territories.errors import Interrupted, RunAborted, StopRequest
 from target_zoho_territories.outcomes import Outcome
 from target_zoho_territories.parallel import Report, Workers
 from target_zoho_territories.planner import WRITE_VIA, Plan, collapse, plan
+from target_zoho_territories.progress import StepProgress
 from target_zoho_territories.records import Result
 from target_zoho_territories.results import ResultsFile, Summary
 from target_zoho_territories.writer import Writer
 from zoho_crm_api.client import ZohoClient
 from zoho_crm_api.errors import ZohoAccessError, ZohoConfigError, ZohoError, ZohoStopped
 from zoho_crm_api.settings import ConnectionSettings
+from zoho_crm_singer.progress import Ticker, progress_interval
 
 MODES = ("apply", "mirror")
 # After SIGTERM/SIGINT, calls in flight get this long to finish (and be reported as they
@@ -91,6 +93,14 @@ class Engine:
         self._client: ZohoClient | None = None
         self._workers: Workers | None = None
         self._warned: set[str] = set()
+        # Assignment streams seen (a SCHEMA with user_id and territory_id).
+        self.assignment_streams: set[str] = set()
+        # Records read so far, and what the workers are doing: the progress lines.
+        self.records_read = 0
+        self.progress = StepProgress()
+        self._ticker = Ticker(
+            progress_interval(config), self._log_progress, logger, "zoho-progress"
+        )
 
     @property
     def mirror(self) -> bool:
@@ -113,7 +123,7 @@ class Engine:
         if self._workers is None:
             if self.settings.auto_concurrency:
                 self._read_edition()
-            self._workers = Workers(self.client.concurrency.limit, self.stop)
+            self._workers = Workers(self.client.concurrency.limit, self.stop, self.progress)
         return self._workers
 
     def _read_edition(self) -> None:
@@ -147,7 +157,18 @@ class Engine:
 
     def add(self, result: Result) -> None:
         """Buffer one checked record (valid or already rejected)."""
+        if not self.records_read:
+            self._ticker.start()
+        self.records_read += 1
         self._pending.append(result)
+
+    @property
+    def no_assignment_stream(self) -> bool:
+        """True when the input had records, none of them of an assignment stream."""
+        return bool(self.summary.ignored) and not self.assignment_streams
+
+    def _log_progress(self) -> None:
+        self.logger.info("%s", self.progress.line(self.records_read))
 
     @property
     def pending(self) -> int:
@@ -232,7 +253,13 @@ class Engine:
             )
         if not calls:
             return Report()
-        return Writer(self.client, self.workers, self.logger).run(calls)
+        changes = sum(len(call.changes) for call in calls)
+        label = f"batch {self.summary.batches}, {changes} change(s) planned"
+        self.progress.begin(label, "write calls", len(calls))
+        try:
+            return Writer(self.client, self.workers, self.logger).run(calls)
+        finally:
+            self.progress.end()
 
     def _not_sent_reason(self, report: Report) -> str:
         if report.fatal is not None and not self.stop.is_set():
@@ -282,7 +309,8 @@ class Engine:
         return self.summary.render(f"target-zoho-territories summary, mode {mode}:", calls)
 
     def close(self) -> None:
-        """Stop the workers, close the results file and the HTTP session."""
+        """Stop the progress lines and the workers, close the results file and the session."""
+        self._ticker.stop()
         if self._workers is not None:
             self._workers.close()
         self.results.close()

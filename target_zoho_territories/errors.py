@@ -63,3 +63,21 @@ class RecordsFailed(TargetStop):
     """Some records failed or were rejected and `allow_failures` is off."""
 
     exit_code = EXIT_FAILURES
+
+
+class NoAssignmentStream(TargetStop):
+    """The input had records, none of an assignment stream: nothing could be written."""
+
+    exit_code = EXIT_FAILURES
+
+    def __init__(self, streams: list[str]) -> None:
+        self.streams = streams
+        super().__init__(
+            f"the input has records of {', '.join(streams)} but no assignment stream (a stream "
+            "whose SCHEMA has user_id and territory_id), so nothing was written and no STATE "
+            "was emitted. What to do: send assignments; from the tap, map territory_users (the "
+            'user is its id) with the stream map {"territory_users": {"user_id": "id", '
+            '"territory_id": "territory_id", "__else__": "__NULL__", "__key_properties__": '
+            '["territory_id", "user_id"]}} (docs/meltano.md, "Copying territory membership") and '
+            "mode mirror."
+        )

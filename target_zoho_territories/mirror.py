@@ -166,7 +166,8 @@ def _each_user(
         out.territories.update(mine)
         return Report()
 
-    report.add(workers.run([partial(read, user, changes) for user, changes in by_user.items()]))
+    tasks = [partial(read, user, changes) for user, changes in by_user.items()]
+    report.add(_step(workers, "reading the named users' territories", "users", tasks))
     return out
 
 
@@ -188,7 +189,8 @@ def _every_territory(
             failed.append(exc)
         return Report()
 
-    report.add(workers.run([partial(read, territory) for territory in known]))
+    tasks = [partial(read, territory) for territory in known]
+    report.add(_step(workers, "reading every territory's users", "territories", tasks))
     return None if failed else found
 
 
@@ -236,7 +238,7 @@ def _read_territories(
         return Report()
 
     tasks = [partial(read, territory, changes) for territory, changes in by_territory.items()]
-    report.add(workers.run(tasks))
+    report.add(_step(workers, "reading the named territories' users", "territories", tasks))
     return out
 
 
@@ -266,13 +268,26 @@ def _every_user(
             held[territory].add(user)
         return Report()
 
-    report.add(workers.run([partial(read, user) for user in users]))
+    tasks = [partial(read, user) for user in users]
+    report.add(_step(workers, "reading every user's territories", "users", tasks))
     if failed or report.fatal is not None:
         return None
     return Holdings(held, known, BY_USER)
 
 
 # Both scopes
+
+
+def _step(workers: Workers, what: str, unit: str, tasks: Sequence[Callable[[], Report]]) -> Report:
+    """Run the reads of one step on the workers; progress lines count them (`unit` done)."""
+    progress = workers.progress
+    if progress is not None:
+        progress.begin(f"mirror, {what}", unit, len(tasks))
+    try:
+        return workers.run(tasks)
+    finally:
+        if progress is not None:
+            progress.end()
 
 
 def _stops(exc: ZohoError, *, probe: bool) -> bool:

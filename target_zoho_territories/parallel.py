@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from target_zoho_territories.errors import StopRequest
+from target_zoho_territories.progress import StepProgress
 from target_zoho_territories.records import Answers
 from zoho_crm_api.errors import ZohoAccessError, ZohoAPIError
 
@@ -49,8 +50,9 @@ class Report:
 class Workers:
     """A fixed pool of threads for the whole run."""
 
-    def __init__(self, size: int, stop: StopRequest) -> None:
+    def __init__(self, size: int, stop: StopRequest, progress: StepProgress | None = None) -> None:
         self.stop = stop
+        self.progress = progress
         self._pool = ThreadPoolExecutor(max_workers=max(1, size), thread_name_prefix="zoho-call")
 
     def run(self, tasks: Sequence[Callable[[], Report]]) -> Report:
@@ -58,16 +60,20 @@ class Workers:
         abort = threading.Event()
 
         def guarded(task: Callable[[], Report]) -> Report | None:
-            if abort.is_set() or self.stop.is_set():
-                return None
             try:
-                report = task()
-            except BaseException:
-                abort.set()  # a bug: let nothing else start, then re-raise it below
-                raise
-            if report.fatal is not None:
-                abort.set()
-            return report
+                if abort.is_set() or self.stop.is_set():
+                    return None
+                try:
+                    report = task()
+                except BaseException:
+                    abort.set()  # a bug: let nothing else start, then re-raise it below
+                    raise
+                if report.fatal is not None:
+                    abort.set()
+                return report
+            finally:
+                if self.progress is not None:
+                    self.progress.task_ended()
 
         futures = [self._pool.submit(guarded, task) for task in tasks]
         concurrent.futures.wait(futures)  # every task has ended before anything is reported

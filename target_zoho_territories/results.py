@@ -75,8 +75,16 @@ class ResultsFile:
         self._discard()
 
 
+# Examples of each failure code shown on stderr (the results file has every record).
+EXAMPLES_PER_CODE = 3
+_MESSAGE_SHOWN = 160
+
+
 class Summary:
-    """Counts per outcome, for input records and for mirror's own removals."""
+    """Counts per outcome, for input records and for mirror's own removals.
+
+    Failed and rejected results are also counted by code, with a few examples of each.
+    """
 
     def __init__(self) -> None:
         self.records: Counter[str] = Counter()
@@ -86,6 +94,9 @@ class Summary:
         self.batches = 0
         self.planned_calls = 0
         self.least_calls = 0
+        # (outcome, code) -> count, and the first few results of each.
+        self.problem_codes: Counter[tuple[str, str]] = Counter()
+        self.examples: dict[tuple[str, str], list[Result]] = {}
 
     def count(self, results: Iterable[Result]) -> None:
         """Count decided results."""
@@ -96,6 +107,12 @@ class Summary:
                 self.kept += 1
             else:
                 self.extra[result.outcome or "undecided"] += 1
+            if result.outcome in (FAILED, REJECTED):
+                key = (str(result.outcome), result.code or "no code")
+                self.problem_codes[key] += 1
+                shown = self.examples.setdefault(key, [])
+                if len(shown) < EXAMPLES_PER_CODE:
+                    shown.append(result)
 
     @property
     def problems(self) -> int:
@@ -117,6 +134,20 @@ class Summary:
         if self.extra[FAILED]:
             parts.append(f"{self.extra[FAILED]} mirror removal(s) failed")
         return ", ".join(parts)
+
+    def failures_text(self, results_path: str | None) -> str:
+        """Failed and rejected records by code, most first, with a few examples each; or ""."""
+        if not self.problem_codes:
+            return ""
+        where = f"{results_path} has every record" if results_path else "set results_path for all"
+        lines = [
+            f"Records that failed or were rejected, by code (at most {EXAMPLES_PER_CODE} "
+            f"examples each; {where}):"
+        ]
+        for (outcome, code), n in self.problem_codes.most_common():
+            lines.append(f"  {code}: {n} {outcome}")
+            lines += [f"    {example(result)}" for result in self.examples[(outcome, code)]]
+        return "\n".join(lines)
 
     def render(self, heading: str, calls: str) -> str:
         """The summary block printed on stderr at the end of a run."""
@@ -140,3 +171,14 @@ class Summary:
             )
         lines += ["  " + line for line in calls.splitlines()]
         return "\n".join(lines)
+
+
+def example(result: Result) -> str:
+    """One failed record in words: where it came from, the pair, and Zoho's message."""
+    where = f"line {result.line}" if result.line is not None else "mirror's own removal"
+    pair = f"user {result.user_id or '?'}, territory {result.territory_id or '?'}"
+    action = f" ({result.action})" if result.action else ""
+    message = (result.message or "").replace("\n", " ")
+    if len(message) > _MESSAGE_SHOWN:
+        message = message[: _MESSAGE_SHOWN - 3] + "..."
+    return f"{where}: {pair}{action}: {message}" if message else f"{where}: {pair}{action}"

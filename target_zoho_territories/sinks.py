@@ -39,7 +39,18 @@ class AssignmentSink(BatchSink):
         self.zoho_target = target
         self.engine = target.engine
         self.is_assignment = is_assignment_schema(schema)
+        if self.is_assignment:
+            self.engine.assignment_streams.add(stream_name)
         super().__init__(target, stream_name, schema, key_properties)
+
+    @override
+    def activate_version(self, new_version: int) -> None:
+        """Nothing to do: assignments are written record by record, with no table versions.
+
+        (The tap ends each full-table stream with ACTIVATE_VERSION; the SDK would warn that it
+        is not implemented on every clean run.)
+        """
+        self.logger.debug("ACTIVATE_VERSION %s of '%s' ignored.", new_version, self.stream_name)
 
     @override
     def _remove_sdc_metadata_from_record(self, record: dict) -> None:

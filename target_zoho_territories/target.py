@@ -18,6 +18,7 @@ from typing_extensions import override
 from target_zoho_territories.engine import MODES, Engine
 from target_zoho_territories.errors import (
     InputStopped,
+    NoAssignmentStream,
     RecordsFailed,
     RunAborted,
     TargetStop,
@@ -27,12 +28,16 @@ from target_zoho_territories.planner import WRITE_VIA
 from target_zoho_territories.reader import INPUT_STOP, LineReader, ReadInterrupted
 from target_zoho_territories.sinks import AssignmentSink
 from zoho_crm_api.errors import ZohoConfigError
+from zoho_crm_singer.logs import QuietLogs
 from zoho_crm_singer.plugin import (
     CONNECTION_PROPERTIES,
     EXIT_FAILURES,
     EXIT_STOPPED,
+    RUN_PROPERTIES,
+    DocumentedCommand,
     SecretSafeConfig,
     check_unknown_settings,
+    cli_epilog,
     user_agent,
 )
 
@@ -43,7 +48,28 @@ if t.TYPE_CHECKING:
     from singer_sdk.singerlib.encoding.base import GenericSingerReader
 
 
-class TargetZohoTerritories(SecretSafeConfig, Target):
+CLI_HELP = (
+    "Write Zoho CRM user-territory assignments from Singer messages on stdin: the records of "
+    "every stream whose schema has user_id and territory_id (and an optional action, add or "
+    "remove). Every record gets one result line (results_path); progress and a summary go to "
+    "stderr."
+)
+CLI_EPILOG = cli_epilog(
+    '   "data_center": "eu", "mode": "apply", "dry_run": true,\n   "results_path": "results.jsonl"',
+    """\
+  target-zoho-territories --config config.json < assignments.singer
+  target-zoho-territories --config config.json --input assignments.singer
+  (examples/ holds inputs; docs/meltano.md feeds the tap's territory_users in)""",
+    """\
+  0  every record was added, removed, unchanged or planned
+  1  a config error; records failed or were rejected (unless allow_failures);
+     an input without an assignment stream
+  2  the run stopped early (a malformed input line, Zoho cannot be used,
+     SIGTERM): each record read has its result, and re-running is safe""",
+)
+
+
+class TargetZohoTerritories(QuietLogs, DocumentedCommand, SecretSafeConfig, Target):
     """Singer target that writes Zoho CRM user-territory assignments, safely.
 
     Any stream whose schema has user_id and territory_id is an assignment stream; action is
@@ -57,11 +83,14 @@ class TargetZohoTerritories(SecretSafeConfig, Target):
 
     name = "target-zoho-territories"
     package_name = "tap-zoho-territories"
+    cli_help = CLI_HELP
+    cli_epilog = CLI_EPILOG
     default_sink_class = AssignmentSink
     message_reader_class = LineReader
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_PROPERTIES.wrapped.values(),
+        *RUN_PROPERTIES.wrapped.values(),
         th.Property(
             "mode",
             th.StringType,
@@ -200,9 +229,13 @@ class TargetZohoTerritories(SecretSafeConfig, Target):
 
     @override
     def _write_state_message(self, state: dict) -> None:
-        """Write a STATE message, never the same one twice in a row."""
+        """Write a STATE message, never the same one twice in a row.
+
+        None while the input has records but no assignment stream: nothing was written for
+        them, and a pipeline that saved that STATE would not send them again.
+        """
         # SDK internal, listed in tests/unit/test_sdk_contract.py.
-        if state == self._state_written:
+        if state == self._state_written or self.engine.no_assignment_stream:
             return
         super()._write_state_message(state)
         self._state_written = copy.deepcopy(state)
@@ -239,6 +272,8 @@ class TargetZohoTerritories(SecretSafeConfig, Target):
         if interrupted is not None:
             msg = f"interrupted by {interrupted}; every record read was written"
             raise InputStopped(msg)
+        if self.engine.no_assignment_stream:
+            raise NoAssignmentStream(sorted(self.engine.summary.ignored))
         summary = self.engine.summary
         if summary.problems and not self.engine.options.allow_failures:
             where = self.engine.options.results_path
@@ -267,9 +302,14 @@ class TargetZohoTerritories(SecretSafeConfig, Target):
             return
         self._finished = True
         self.engine.close()
+        # Result lines the results file could not take go to stderr as they are (not logged):
+        # what was applied must be said somewhere, whatever the logging config.
         sys.stderr.write(self.engine.results.unrecorded_lines())
-        sys.stderr.write(self.engine.summary_text() + "\n")
         sys.stderr.flush()
+        self.logger.info("%s", self.engine.summary_text())
+        failures = self.engine.summary.failures_text(self.engine.options.results_path)
+        if failures:
+            self.logger.warning("%s", failures)
 
     @override
     @classmethod

@@ -200,7 +200,8 @@ class TokenManager:
         if self._on_cache_hit is not None:
             self._on_cache_hit()
         self._logger.info(
-            "Reusing the cached Zoho access token (valid for %.0f s more) from %s.",
+            "Reusing the cached Zoho access token for %s (valid for %.0f s more) from %s.",
+            domain,
             left,
             self._cache.path,
         )
@@ -316,7 +317,9 @@ class TokenManager:
         if self._cache is not None:
             cached = CachedToken(self._token, time.time() + seconds, self._api_domain)
             self._cache.put(self._cache_key, cached)
-        self._logger.info("Obtained a Zoho access token valid for %.0f s.", seconds)
+        self._logger.info(
+            "Obtained a Zoho access token for %s, valid for %.0f s.", self._api_domain, seconds
+        )
 
     def _checked_api_domain(self, named: Any) -> str:
         domain = str(named or self._settings.default_api_domain)

@@ -96,6 +96,9 @@ class CallStats:
         self.cached_tokens = 0
         self.retries = 0
         self.credits = 0
+        # The fewest credits Zoho's X-API-CREDITS-REMAINING said were left (it sends the
+        # header past half the credits); the fewest, as answers arrive out of order.
+        self.credits_left: int | None = None
 
     def reserve_credit(self, budget: int | None) -> None:
         """Count one credit, or raise if that would pass the budget."""
@@ -110,6 +113,14 @@ class CallStats:
             self.calls[endpoint] += 1
             if retry:
                 self.retries += 1
+
+    def note_credits_left(self, header: str | None) -> None:
+        """Keep the credits Zoho says are left, when an answer says so."""
+        remaining = (header or "").strip()
+        if remaining.isdigit():
+            with self._lock:
+                known = self.credits_left
+                self.credits_left = int(remaining) if known is None else min(known, int(remaining))
 
     def count_token_request(self) -> None:
         """Count one request sent to the accounts server's token endpoint."""
@@ -128,8 +139,10 @@ class CallStats:
 
     def summary(self) -> str:
         """The API calls, one line per endpoint, most used first; then the token requests."""
+        left = f", {self.credits_left} left per Zoho" if self.credits_left is not None else ""
         lines = [
-            f"Zoho API calls: {self.api_calls} (retries {self.retries}, credits {self.credits})"
+            f"Zoho API calls: {self.api_calls} (retries {self.retries}, credits "
+            f"{self.credits}{left})"
         ]
         lines += [f"  {n:>7}  {key}" for key, n in self.calls.most_common()]
         reused = f"; cached tokens reused: {self.cached_tokens}" if self.cached_tokens else ""
@@ -348,8 +361,9 @@ class ZohoClient:
         api = call.api
         if self._halted is not None:
             raise self._halted.with_traceback(None)
-        self.stats.reserve_credit(self.settings.api_credit_budget)
         token = self.tokens.token()
+        # A credit is spent by a call sent, never by a token request that failed.
+        self.stats.reserve_credit(self.settings.api_credit_budget)
         url = self.url(api, call.url_path)
         self.stats.count(api.route, retry=retry > 0)
         sent = {**(call.headers or {}), "Authorization": f"Zoho-oauthtoken {token}"}
@@ -366,6 +380,7 @@ class ZohoClient:
                 raise ZohoBadAnswer(api.route, exc.status, problem) from None
             call.lost = exc.problem
             raise Retry(exc.problem) from None
+        self.stats.note_credits_left(raw.headers.get(CREDITS_HEADER))
         answer = self._interpret(call, raw, token)
         self.tokens.accepted(token)
         return answer

@@ -135,7 +135,9 @@ class RetryPolicy:
                 if retry > self.max_retries:
                     raise ZohoRetriesExhausted(what, retry, failure.problem) from None
                 wait = self.wait_for(what, retry, failure)
-                logger.warning(
+                # INFO, not WARNING: a retry that succeeds needs nothing done (the progress
+                # lines and the summary count them); a call that fails for good is an error.
+                logger.info(
                     "%s: %s; retry %d of %d in %.1f s.",
                     what,
                     failure.problem,

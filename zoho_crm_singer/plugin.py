@@ -38,6 +38,8 @@ from zoho_crm_api.settings import (
     REQUEST_TIMEOUT_LIMIT,
     SECRET_SETTINGS,
 )
+from zoho_crm_singer.progress import DEFAULT_INTERVAL_S
+from zoho_crm_singer.progress import SETTING as PROGRESS_SETTING
 
 CONNECTION_PROPERTIES = th.PropertiesList(
     th.Property(
@@ -163,6 +165,19 @@ CONNECTION_PROPERTIES = th.PropertiesList(
         "does not spend one of Zoho's 10 new tokens per 10 minutes: a file path, or false to "
         "turn the cache off. Default: zoho-crm-singer/tokens.json in the user's cache directory "
         "(XDG_CACHE_HOME or ~/.cache), mode 0600; never the client secret or refresh token.",
+    ),
+)
+
+# Settings of a run that both plugins have besides the connection.
+RUN_PROPERTIES = th.PropertiesList(
+    th.Property(
+        PROGRESS_SETTING,
+        th.NumberType,
+        default=DEFAULT_INTERVAL_S,
+        title="Progress interval",
+        description="Seconds between progress lines (INFO) while a run goes on: the tap's "
+        "records per stream, partitions done of total, calls, retries, credits left and an ETA; "
+        "the target's changes planned, calls done of total and an ETA. 0 turns them off.",
     ),
 )
 
@@ -325,6 +340,55 @@ def redact_secrets(texts: Iterable[str], config: Mapping[str, Any]) -> list[str]
     return out
 
 
+class DocumentedCommand(PluginBase):
+    """Plugin mixin: `--help` says what the program does, with examples and exit codes.
+
+    `cli_help` replaces the SDK's one generic line; `cli_epilog` (a config example, examples,
+    the exit codes, where the docs are) follows the options.
+    """
+
+    cli_help: ClassVar[str] = ""
+    cli_epilog: ClassVar[str] = ""
+
+    @classmethod
+    @override
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command with this program's help and epilog."""
+        command = super().get_singer_command()
+        command.help = cls.cli_help or command.help
+        command.epilog = cls.cli_epilog or command.epilog
+        return command
+
+
+def cli_epilog(settings: str, examples: str, exit_codes: str) -> str:
+    r"""`--help`'s text after the options: a config example, examples, the exit codes.
+
+    The config example holds the credentials, then `settings`; the end says where settings,
+    logs and the docs are. Lines of 80 characters at most; click keeps each `\b` paragraph.
+    """
+    return f"""\b
+A config file, with the credentials of your Zoho self-client (README, "Zoho
+credentials"); sample_config.json holds the emulator's:
+  {{"client_id": "1000.XXXX", "client_secret": "...",
+   "refresh_token": "1000....",
+{settings}}}
+
+\b
+Examples:
+{examples}
+
+\b
+Exit codes:
+{exit_codes}
+
+\b
+Every setting, with its default: --about (--format markdown for a table).
+Logs go to stderr: LOGLEVEL=DEBUG for every request; JSON logs with
+SINGER_SDK_LOG_CONFIG (README, "Logs").
+Docs: README.md and docs/ of the tap-zoho-territories distribution (its PyPI
+page shows the README)."""
+
+
 class OneLineErrors(PluginBase):
     """Plugin mixin: an error that reaches the top is one line on stderr, not a traceback.
 
@@ -405,6 +469,30 @@ class SecretSafeConfig(PluginBase):
         return self._explained(errors)
 
     def _explained(self, errors: Iterable[str]) -> list[str]:
-        """Errors with secrets redacted and a misspelt required setting named."""
+        """Errors with secrets redacted and a misspelt required setting named.
+
+        When no credential was given at all, one line says to pass --config instead.
+        """
         known = self.config_jsonschema.get("properties", {})
-        return redact_secrets(name_near_misses(errors, self._config, known), self._config)
+        explained = name_near_misses(errors, self._config, known)
+        required = self.config_jsonschema.get("required", [])
+        return redact_secrets(no_credentials_hint(explained, required, self.name), self._config)
+
+
+def no_credentials_hint(errors: list[str], required: Iterable[str], program: str) -> list[str]:
+    """The errors, with one line saying to pass --config when every required setting is missing.
+
+    (A run with no arguments, or an empty config.) A missing setting that another key misspells
+    keeps its own error, which names that key.
+    """
+    names = list(required)
+    bare = [f"'{name}' is a required property" for name in names]
+    if not names or not set(bare) <= set(errors):
+        return errors
+    prefix = program.upper().replace("-", "_")
+    hint = (
+        f"No Zoho credentials were given: {', '.join(names)} are required. What to do: pass "
+        "--config config.json (sample_config.json and --help show the keys), or --config ENV "
+        f"with {', '.join(f'{prefix}_{name.upper()}' for name in names)} set."
+    )
+    return [hint, *(error for error in errors if error not in bare)]

@@ -68,6 +68,8 @@ def expected_kind(schema: dict[str, Any]) -> str:
     for json_type in ("object", "array", "boolean", "integer"):
         if json_type in types:
             return json_type
+    if "number" in types:
+        return "decimal"
     return "date_iso8601" if schema.get("format") == "date-time" else "string"
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,30 @@ def run_ok(config: dict[str, Any], *args: str, **options: Any) -> TapRun:
     run = run_tap(config, *args, **options)
     assert run.returncode == 0, run.stderr[-3000:]
     return run
+
+
+# `2026-01-01 10:00:00,000 | LEVEL    | logger | message`: the SDK's console format.
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \| (\w+)\s*\| ")
+# What a user gets by default (the runs above log at DEBUG otherwise).
+INFO = {"LOGLEVEL": "INFO"}
+
+
+def log_levels(stderr: str) -> Counter[str]:
+    """Log lines per level."""
+    return Counter(m.group(1) for m in map(LOG_LINE.match, stderr.splitlines()) if m)
+
+
+def connection_table(run: TapRun) -> dict[str, list[str]]:
+    """`--test`'s table by stream: the cells after the stream's name (selected, readable, ...)."""
+    lines = run.stderr.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("stream "))
+    out = {}
+    for line in lines[header + 1 :]:
+        if LOG_LINE.match(line):  # the next log line ends the table
+            break
+        cells = re.split(r"\s{2,}", line.strip())
+        out[cells[0]] = cells[1:]
+    return out
 
 
 def discover(config: dict[str, Any]) -> dict[str, Any]:

@@ -121,11 +121,12 @@ def run_target(
     tmp_path: Path,
     *,
     timeout: float = 120,
+    env: dict[str, str] | None = None,
 ) -> TargetRun:
     """Run the console script with `messages` on stdin and a results file.
 
-    Its stdout (STATE), stderr (logged at DEBUG) and results file are checked for secrets
-    and for the access tokens the emulator issued.
+    Its stdout (STATE), stderr (logged at DEBUG unless `env` says otherwise) and results file
+    are checked for secrets and for the access tokens the emulator issued.
     """
     config = {"results_path": str(tmp_path / "results.jsonl"), **config}
     path = write_config(config, tmp_path)
@@ -135,7 +136,7 @@ def run_target(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=clean_env(),
+        env=clean_env(**(env or {})),
         check=False,
     )
     check_target_run(config, done.stdout, done.stderr)
@@ -309,7 +310,9 @@ def check_target_run(config: dict[str, Any], stdout: str, stderr: str) -> None:
 
 
 def read_results(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """The results file's lines."""
+    """The results file's lines (none without a results_path)."""
+    if not config.get("results_path"):
+        return []
     path = Path(config["results_path"])
     if not path.is_file():  # none, or a device such as /dev/full
         return []

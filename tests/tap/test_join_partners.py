@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.api import ZohoApi
 from tests.support.org_truth import same_instant
-from tests.support.tap_run import TapRun, run_ok
+from tests.support.tap_run import TapRun, connection_table, run_ok, run_tap
 from zoho_crm_api.concurrency import edition
 from zoho_crm_emulator.config import DEFAULT_SCOPES
 from zoho_crm_emulator.process import EmulatorProcess
@@ -149,7 +149,7 @@ def test_a_missing_scope_skips_only_that_stream(emulator: EmulatorProcess, strea
     emulator.config(scopes=granted)
     try:
         run = run_ok(emulator.config_for_tap())
-        tested = run_ok(emulator.config_for_tap(), "--test")
+        tested = run_tap(emulator.config_for_tap(), "--test")
     finally:
         emulator.config(scopes=",".join(DEFAULT_SCOPES))
     assert stream not in run.records
@@ -157,11 +157,11 @@ def test_a_missing_scope_skips_only_that_stream(emulator: EmulatorProcess, strea
     warnings = [line for line in run.stderr.splitlines() if f"Skipping stream '{stream}'" in line]
     assert len(warnings) == 1, warnings
     assert SCOPES[stream] in warnings[0]
-    # --test names it as not readable, and the others as readable.
-    readable = next(line for line in tested.stderr.splitlines() if "readable streams:" in line)
-    assert stream not in readable
-    assert all(other in readable for other in set(PARTNERS) - {stream})
-    assert f"'{stream}' is not readable" in tested.stderr
+    # --test names it as not readable (and fails: it is selected), and the others as readable.
+    assert tested.returncode == 1
+    table = connection_table(tested)
+    assert table[stream][1:] == ["no", "OAUTH_SCOPE_MISMATCH", f"the OAuth scope {SCOPES[stream]}"]
+    assert all(table[other][1] == "yes" for other in set(PARTNERS) - {stream})
 
 
 def test_connection_test_reads_one_row_of_each(emulator: EmulatorProcess) -> None:
