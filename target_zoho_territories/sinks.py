@@ -3,7 +3,10 @@
 A stream whose schema declares `user_id` and `territory_id` is an assignment stream: its records
 are checked against the record contract (not the SDK's jsonschema validation, so that a bad
 record is rejected with a reason instead of stopping the run) and buffered in input order. Other
-streams are ignored, with one warning each.
+streams are ignored, with one warning each: their records are counted, not validated against
+their schema (a record off its own schema in a stream the target does not write must not stop
+the run, and validating the tap's 5,000 users cost 9 s of a 10 s run); only the SDK's cheap
+key-property check still applies to them, as its standard target tests expect.
 """
 
 from __future__ import annotations
@@ -63,11 +66,9 @@ class AssignmentSink(BatchSink):
 
     @override
     def _validate_and_parse(self, record: dict) -> dict:
-        """Assignment records are checked by the record contract, and kept as received."""
+        """Kept as received: assignments are checked by the record contract, others ignored."""
         # SDK internal, listed in tests/unit/test_sdk_contract.py.
-        if self.is_assignment:
-            return record
-        return super()._validate_and_parse(record)
+        return record
 
     @override
     def _singer_validate_message(self, record: dict) -> None:
