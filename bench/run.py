@@ -2,7 +2,8 @@
 
 Against Zoho, time is set by round trips, so the bound for a run is
 least_calls x latency / concurrency. Writes bench/results.json and prints a table.
-Usage: python bench/run.py [tap] [target] [cpu]   (all three by default)
+Usage: python bench/run.py [tap] [target] [cpu] [scenarios [NAME ...]]   (all by default)
+`scenarios` (bench/scenarios.py) adds one key per scenario to results.json.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ LARGE_ORG = ("--territories", "10000", "--users", "50000", "--groups", "1000", "
 CPU_ORG = ("--territories", "1000", "--users", "100000", "--groups", "100", "--seed", "1")
 LIMITS = ("--latency-ms", str(int(LATENCY_S * 1000)), "--max-concurrency", str(CONCURRENCY))
 WORK = ROOT / "bench" / "work"
+TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
 
 
 def write_json(name: str, data: Any) -> str:
@@ -45,11 +47,16 @@ def write_json(name: str, data: Any) -> str:
 def run_measured(
     command: list[str], *, stdin: str | None = None, stdout: Any = subprocess.DEVNULL
 ) -> tuple[float, float, int]:
-    """Run a command; return (wall seconds, peak RSS in MB of that process, exit code)."""
+    """Run a command; return (wall seconds, peak RSS in MB of that process, exit code).
+
+    The peak comes from GNU time where there is one: a child forked from this (large) process
+    would count this process's memory as its own until it execs.
+    """
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile() as peak:
+        wrapped = [TIME, "-f", "%M", "-o", peak.name, *command] if TIME else command
         proc = subprocess.Popen(
-            command,
+            wrapped,
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=stdout,
             stderr=err,
@@ -65,7 +72,9 @@ def run_measured(
         if code != 0:
             err.seek(0)
             sys.stderr.write(err.read().decode()[-3000:])
-    return wall, usage.ru_maxrss / 1024, code
+        measured = Path(peak.name).read_text().strip().splitlines() if TIME else []
+    kilobytes = int(measured[-1]) if measured and measured[-1].isdigit() else usage.ru_maxrss
+    return wall, kilobytes / 1024, code
 
 
 def least_tap_calls(state: dict[str, Any]) -> int:
@@ -220,18 +229,25 @@ def write_bounds(records: list[dict[str, Any]]) -> tuple[int, int]:
     return least, plan(changes).lower_bound
 
 
+def target_run(
+    emulator: EmulatorProcess, config: dict[str, Any], records: list[dict[str, Any]]
+) -> tuple[float, float, dict[str, Any]]:
+    """Run the target on `records`; return (wall seconds, peak RSS in MB, the emulator's stats)."""
+    emulator.reset_stats()
+    wall, rss, code = run_measured(
+        [str(BIN / "target-zoho-territories"), "--config", write_json("t.json", config)],
+        stdin=singer_lines(records),
+    )
+    assert code == 0, "target failed"
+    return wall, rss, emulator.stats()
+
+
 def bench_target() -> dict[str, Any]:
     with EmulatorProcess(*ORG, *LIMITS) as emulator:
         state = emulator.state("territories,users,assignments")
         records = change_set(state, 20_000)
         config = emulator.config_for_tap(max_concurrency=CONCURRENCY, allow_failures=True)
-        emulator.reset_stats()
-        wall, rss, code = run_measured(
-            [str(BIN / "target-zoho-territories"), "--config", write_json("t.json", config)],
-            stdin=singer_lines(records),
-        )
-        assert code == 0, "target failed"
-        stats = emulator.stats()
+        wall, rss, stats = target_run(emulator, config, records)
     writes = sum(n for k, n in stats["requests"].items() if k.startswith(("PUT", "DELETE")))
     least, bound = write_bounds(records)
     least_wall = least * LATENCY_S / CONCURRENCY
@@ -287,9 +303,15 @@ TARGETS = (
 )
 
 
+SCENARIO_COLUMNS = ("api_calls", "least_calls", "wall_s", "bound_s", "wall_ratio", "startup_s")
+
+
 def table(results: dict[str, dict[str, Any]]) -> str:
+    scenarios = {name: m for name, m in results.items() if "bound_s" in m}
     lines = ["| bench | metric | value |", "|---|---|---|"]
     for name, metrics in results.items():
+        if name in scenarios:
+            continue
         for key, value in metrics.items():
             shown = f"{value:.2f}" if isinstance(value, float) else str(value)
             lines.append(f"| {name} | {key} | {shown} |")
@@ -297,17 +319,29 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     for name, key, target in TARGETS:
         if name in results:
             lines.append(f"| {name} | {key} | {target} | {results[name][key]:.2f} |")
+    if scenarios:
+        lines += ["", "| scenario | " + " | ".join(SCENARIO_COLUMNS) + " |"]
+        lines.append("|---" * (len(SCENARIO_COLUMNS) + 1) + "|")
+        for name, metrics in scenarios.items():
+            cells = [str(metrics.get(key, "")) for key in SCENARIO_COLUMNS]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main() -> None:
-    wanted = sys.argv[1:] or ["tap", "target", "cpu"]
+    from bench.scenarios import bench_scenarios  # noqa: PLC0415  (it imports this module)
+
+    args = sys.argv[1:] or ["tap", "target", "cpu", "scenarios"]
+    wanted = args[: args.index("scenarios") + 1] if "scenarios" in args else args
     benches = {"tap": bench_tap, "target": bench_target, "cpu": bench_cpu}
     path = ROOT / "bench" / "results.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     for name in wanted:
         print(f"running {name} ...", file=sys.stderr)
-        results[name] = benches[name]()
+        if name == "scenarios":
+            results.update(bench_scenarios(args[args.index("scenarios") + 1 :]))
+        else:
+            results[name] = benches[name]()
         path.write_text(json.dumps(results, indent=2) + "\n")
     text = table(results)
     (ROOT / "bench" / "results.md").write_text(text + "\n")

@@ -17,11 +17,14 @@ def normalize_keys(value: Any) -> Any:
     """Lower-case every object key and drop a leading `$`, recursively, in place.
 
     Zoho mixes `created_time` with `Modified_Time`, and capitalises `Manager`/`Name` in E10.
-    This runs on every record: keys that are already lower case are left where they are.
+    This runs on every record: an object whose keys are all lower case already (most nested
+    `{name, id}` references) is only looked at once, as one joined string.
     """
     if type(value) is dict:
-        for key in [k for k in value if not k.islower() or k.startswith("$")]:
-            value[_normal(key)] = value.pop(key)
+        joined = "".join(value)
+        if "$" in joined or not joined.islower():
+            for key in [k for k in value if not k.islower() or k.startswith("$")]:
+                value[_normal(key)] = value.pop(key)
         for item in value.values():
             if type(item) is dict or type(item) is list:
                 normalize_keys(item)
@@ -35,40 +38,71 @@ def normalize_keys(value: Any) -> Any:
 class RecordShaper:
     """Normalises a stream's Zoho objects in place, keeping only the schema's top-level fields.
 
-    Each key's fate (kept, renamed, dropped) is worked out once and cached, since every record
-    of a stream has nearly the same keys. Dropped names are kept in `unknown` (Zoho adds
-    fields over time).
+    What happens to each key (kept, renamed, dropped) is worked out once per set of keys and
+    cached, since every record of a stream has nearly the same keys in the same order. Dropped
+    names are kept in `unknown` (Zoho adds fields over time).
     """
 
-    def __init__(self, fields: frozenset[str]) -> None:
-        self.fields = fields
+    # Distinct key sets remembered; past that, plans are worked out record by record.
+    MAX_PLANS = 64
+
+    def __init__(self, properties: dict[str, Any]) -> None:
+        self.fields = frozenset(properties)
+        # Fields whose values may hold objects (with keys to normalise): per the schema.
+        self.nesting = frozenset(name for name, prop in properties.items() if _may_nest(prop))
         self.unknown: set[str] = set()
-        self._fate: dict[str, str | None] = {}
+        self._plans: dict[tuple[str, ...], _Plan] = {}
 
     def __call__(self, raw: dict[str, Any]) -> dict[str, Any]:
         """Shape one object (in place) and return it."""
-        fate = self._fate
-        for key in list(raw):
-            new = fate.get(key, key) if key in fate else self._learn(key)
-            if new is None:
-                del raw[key]
-                continue
+        keys = tuple(raw)
+        plan = self._plans.get(keys)
+        if plan is None:
+            plan = self._plan(keys)
+            if len(self._plans) < self.MAX_PLANS:
+                self._plans[keys] = plan
+        dropped, renamed, nesting = plan
+        for key in dropped:
+            del raw[key]
+        for old, new in renamed:
+            raw[new] = raw.pop(old)
+        for key in nesting:
             item = raw[key]
             if type(item) is dict or type(item) is list:
                 normalize_keys(item)
-            if new != key:
-                del raw[key]
-                raw[new] = item
         return raw
 
-    def _learn(self, key: str) -> str | None:
-        new = _normal(key)
-        if new not in self.fields:
-            self.unknown.add(new)
-            self._fate[key] = None
-            return None
-        self._fate[key] = new
-        return new
+    def _plan(self, keys: tuple[str, ...]) -> _Plan:
+        dropped: list[str] = []
+        renamed: list[tuple[str, str]] = []
+        nesting: list[str] = []
+        for key in keys:
+            new = _normal(key)
+            if new not in self.fields:
+                self.unknown.add(new)
+                dropped.append(key)
+                continue
+            if new != key:
+                renamed.append((key, new))
+            if new in self.nesting:
+                nesting.append(new)
+        return tuple(dropped), tuple(renamed), tuple(nesting)
+
+
+# Keys to drop, (old, new) keys to rename, and the kept keys (new names) whose values may hold
+# objects, for one key set.
+_Plan = tuple[tuple[str, ...], tuple[tuple[str, str], ...], tuple[str, ...]]
+_SCALARS = frozenset({"string", "integer", "number", "boolean", "null"})
+
+
+def _may_nest(prop: dict[str, Any]) -> bool:
+    """True unless a JSON schema allows only scalar values."""
+    for key in ("anyOf", "oneOf"):
+        if key in prop:
+            return any(_may_nest(option) for option in prop[key])
+    kind = prop.get("type")
+    kinds = {kind} if isinstance(kind, str) else set(kind or ())
+    return not kinds or not kinds <= _SCALARS
 
 
 def to_utc(value: Any) -> Any:
@@ -78,35 +112,19 @@ def to_utc(value: Any) -> Any:
     """
     if not isinstance(value, str) or not value:
         return value
+    if len(value) == _UTC_LENGTH and value.endswith(_UTC_SUFFIX) and value[10] == "T":
+        return value  # already `YYYY-MM-DDTHH:MM:SS+00:00`
     try:
-        return parse_time(value).astimezone(dt.timezone.utc).isoformat()
+        parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        return value
+        try:
+            parsed = parse_time(value)
+        except ValueError:
+            return value
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc).isoformat()
 
 
-# license_details.paid_type -> the edition (zoho-api.md §10 "Edition", named as §6's table).
-# Seen: free, enterprise, professional (as a trial). Standard/Starter and Ultimate: by analogy.
-EDITIONS = {
-    "free": "free",
-    "standard": "standard",
-    "starter": "standard",
-    "professional": "professional",
-    "enterprise": "enterprise",
-    "ultimate": "ultimate",
-}
-FREE = "free"
-
-
-def edition(license_details: Any) -> tuple[str, str | None]:
-    """The org's edition from GET /org's `license_details`, and the `paid_type` not understood.
-
-    Zoho has no edition key: `paid: false` is Free (a trial shows only in `trial_type`), else
-    `paid_type` names it. An unknown `paid_type` counts as Free, the edition with the lowest
-    limits, and is returned second (as its repr) so that the caller can say so.
-    """
-    details = license_details if isinstance(license_details, dict) else {}
-    paid_type = str(details.get("paid_type") or "").strip().lower()
-    if details.get("paid") is False:
-        return FREE, None
-    found = EDITIONS.get(paid_type)
-    return (found, None) if found else (FREE, repr(details.get("paid_type")))
+_UTC_SUFFIX = "+00:00"
+_UTC_LENGTH = len("2024-01-31T00:00:00+00:00")

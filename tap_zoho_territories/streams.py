@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Generator, Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Stream
@@ -14,11 +16,10 @@ from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 from typing_extensions import override
 
 from tap_zoho_territories import schemas
-from tap_zoho_territories.prefetch import PageChain
-from tap_zoho_territories.records import RecordShaper, edition, to_utc
-from tap_zoho_territories.runtime import RECORDS_AHEAD
+from tap_zoho_territories.prefetch import CountRequest, PageChain, PageRequest, Prefetcher
+from tap_zoho_territories.records import RecordShaper, to_utc
 from zoho_crm_api import endpoints
-from zoho_crm_api.client import Page
+from zoho_crm_api.concurrency import edition
 from zoho_crm_api.endpoints import Endpoint
 from zoho_crm_api.errors import ZohoAccessError, ZohoAPIError, ZohoError
 from zoho_crm_api.values import ref_id, to_int, zoho_time
@@ -34,6 +35,8 @@ ALL_USERS, DELETED_USERS, DELETED = "AllUsers", "DeletedUsers", "deleted"
 # The order in which the writer takes streams: long chains of sequential pages first, so that
 # the child partitions of territories and groups are fetched in parallel meanwhile.
 SYNC_ORDER = (
+    # One call, first: with `max_concurrency: auto` its answer sets the calls in flight.
+    "organization",
     "users",
     "territory_associated_user_counts",
     "user_group_associated_user_counts",
@@ -58,10 +61,15 @@ class ZohoStream(Stream):
     # its schema type, so the SDK's per-value conformance pass (the largest CPU cost) is skipped.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    def __init__(self, tap: TapZohoTerritories) -> None:
+    def __init__(self, tap: TapZohoTerritories, prefetcher: Prefetcher) -> None:
         super().__init__(tap, schema=self.schema_dict, name=self.name)
+        self.prefetcher = prefetcher
+        # Selected child streams and what each partition of theirs asks for (see make_chain).
+        self._children: list[tuple[ZohoStream, PageRequest]] | None = None
+        # The selected child streams, one partition per record (progress lines count them).
+        self._partitioned: list[str] = []
         self._schema_written = False
-        self._shape = RecordShaper(frozenset(self.schema_dict["properties"]))
+        self._shape = RecordShaper(self.schema_dict["properties"])
         self._unknown_reported: set[str] = set()
 
     @property
@@ -82,8 +90,8 @@ class ZohoStream(Stream):
     @property
     def rank(self) -> int:
         """Position of this stream (or its top-level ancestor) in the writer's order."""
-        name = self.lineage[-1]
-        return SYNC_ORDER.index(name) if name in SYNC_ORDER else len(SYNC_ORDER)
+        name, order = self.lineage[-1], self.prefetcher.order
+        return order.index(name) if name in order else len(order)
 
     # Requests
 
@@ -105,73 +113,93 @@ class ZohoStream(Stream):
         value = self.get_starting_replication_key_value(context)
         return str(value) if value else None
 
-    def fetch_page(
-        self,
-        context: Context | None,
-        number: int,
-        params: dict[str, Any],
-        headers: dict[str, str],
-    ) -> Page:
-        """Fetch one page (in a worker thread)."""
-        if self.runtime.is_gated(self.name):
-            return Page([], more=False, number=number)
-        path = {"id": str(context[self.context_key])} if context and self.context_key else None
-        try:
-            return self.runtime.client.get_page(
-                self.endpoint, path=path, params=params, headers=headers, page=number
-            )
-        except ZohoAccessError as exc:
-            # Gate at once, so the stream's other prefetched partitions make no call.
-            self.runtime.gate(self.name, exc)
-            raise
-        except ZohoAPIError as exc:
-            if context and exc.code == "INVALID_DATA" and "resource_path_index" in exc.details:
-                # The parent was deleted between listing it and reading its children.
-                self.logger.warning("Skipping %s for %s: %s", self.name, dict(context), exc)
-                return Page([], more=False, number=number)
-            raise
+    def page_request(self, context: Context | None) -> PageRequest:
+        """What to ask Zoho for one partition (on the writer thread: it reads the bookmark)."""
+        return PageRequest(
+            stream=self.name,
+            endpoint=self.endpoint,
+            path={"id": str(context[self.context_key])} if context and self.context_key else None,
+            params=self.request_params(context),
+            headers=self.request_headers(context),
+            total=self.page_total(context),
+            child=context is not None,
+        )
+
+    def child_template(self) -> PageRequest:
+        """What each partition of this child stream asks for, but its parent's id.
+
+        Stated once, on the writer thread, so that a parent's page can start its children's
+        reads in a worker thread without reading the SDK's state there.
+        """
+        return PageRequest(
+            stream=self.name,
+            endpoint=self.endpoint,
+            params=self.request_params(None),
+            headers=self.request_headers(None),
+            child=True,
+        )
+
+    def for_parent(self, template: PageRequest, parent_id: str) -> PageRequest:
+        """The template for one parent (in a worker thread: no SDK state is read)."""
+        total = self.page_total({str(self.context_key): parent_id})
+        return replace(template, path={"id": parent_id}, total=total)
+
+    def page_total(self, context: Context | None) -> int | CountRequest | None:
+        """The records the list holds, when known, or the call that counts them.
+
+        Then every page is fetched at once; None: one page after another.
+        """
+        return None
+
+    def observe_page(self, request: PageRequest, records: list[dict[str, Any]]) -> None:
+        """Look at a page's raw records before anything else does (in a worker thread)."""
+
+    @property
+    def read_per_parent(self) -> bool:
+        """True for a child stream whose partitions each parent's page starts (its own calls)."""
+        return True
+
+    def priority(self, child: bool) -> tuple[int, int]:
+        """The pool runs the pages the writer needs first: by stream, parents before children."""
+        return (self.rank, int(child))
 
     def make_chain(self, context: Context | None) -> PageChain:
-        """A not-yet-started chain of this stream's pages for one context."""
-        children = [c for c in self.child_streams if c.selected or c.has_selected_descendents]
-        params, headers = self.request_params(context), self.request_headers(context)
-        return self.page_chain(
-            context is not None,
-            lambda number: self.fetch_page(context, number, params, headers),
-            on_page=(lambda records: self._register_children(children, records))
-            if children
-            else None,
-        )
+        """A not-yet-started chain of this stream's pages for one partition (writer thread)."""
+        self._prepare_children()
+        return self.chain_for(self.page_request(context))
 
-    def page_chain(
-        self,
-        child: bool,
-        fetch: Callable[[int], Page],
-        on_page: Callable[[list[dict[str, Any]]], None] | None = None,
-    ) -> PageChain:
-        """A not-yet-started chain of the pages `fetch(number)` gets, on the shared pool."""
-        return PageChain(
-            self.runtime.scheduler,
-            (self.rank, int(child)),
-            fetch,
-            ahead=max(1, RECORDS_AHEAD // (self.endpoint.per_page or 1)),
-            on_page=on_page,
-        )
+    def chain_for(self, request: PageRequest) -> PageChain:
+        """A not-yet-started chain of a request's pages; each page announces its children."""
+        children, partitioned = self._children, self._partitioned
 
-    def _register_children(self, children: list[Stream], records: list[dict]) -> None:
-        """Announce the child partitions of a page of parent records (in a worker thread)."""
-        self.runtime.progress.found([child.name for child in children], len(records))
-        if not self.runtime.prefetch_children:
+        def on_page(records: list[dict[str, Any]]) -> None:
+            self.observe_page(request, records)
+            if partitioned:
+                self.runtime.progress.found(partitioned, len(records))
+            if children and self.prefetcher.prefetch_children:
+                keys = [str(record["id"]) for record in records]
+                for child, template in children:
+                    make = functools.partial(child.chain_from, template)
+                    self.prefetcher.children.register(child.name, keys, make)
+
+        return self.prefetcher.chain(request, self.priority(request.child), on_page)
+
+    def chain_from(self, template: PageRequest, parent_id: str) -> PageChain:
+        """A not-yet-started chain of this child stream for one parent (a worker thread)."""
+        return self.chain_for(self.for_parent(template, parent_id))
+
+    def _prepare_children(self) -> None:
+        """The selected child streams and their requests, once (on the writer thread)."""
+        if self._children is not None:
             return
-        keys = [str(record["id"]) for record in records]
-        for child in children:
-            assert isinstance(child, ZohoStream)
-            self.runtime.children.register(child.name, keys, child.chain_for_parent)
-
-    def chain_for_parent(self, parent_id: str) -> PageChain:
-        """A not-yet-started chain of this child stream for one parent."""
-        assert self.context_key is not None
-        return self.make_chain({self.context_key: parent_id})
+        self._children = []
+        for child in self.child_streams:
+            wanted = child.selected or child.has_selected_descendents
+            if isinstance(child, ZohoStream) and wanted:
+                self._partitioned.append(child.name)
+                if child.read_per_parent:
+                    child._prepare_children()
+                    self._children.append((child, child.child_template()))
 
     # Records
 
@@ -213,7 +241,8 @@ class ZohoStream(Stream):
         if context is None:
             return [self.runtime.top_chain(self)]
         key = str(context[self.context_key])  # type: ignore[index]
-        return [self.runtime.children.take(self.name, key) or self.chain_for_parent(key).start()]
+        taken = self.prefetcher.children.take(self.name, key)
+        return [taken or self.make_chain(context).start()]
 
     def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
         """One API object as a record: lower-case keys, schema fields only, UTC timestamps."""
@@ -357,6 +386,23 @@ class TerritoriesStream(ZohoStream):
         }
         return {"filters": json.dumps(criterion, separators=(",", ":"))}
 
+    @override
+    def chain_for(self, request: PageRequest) -> PageChain:
+        """The list of territories is also where derived user_territories learns them."""
+        chain = super().chain_for(request)
+        membership = self.prefetcher.membership
+        if membership is not None and membership.observes_streams and not request.child:
+            membership.listing(chain)
+        return chain
+
+    @override
+    def observe_page(self, request: PageRequest, records: list[dict[str, Any]]) -> None:
+        """Derived user_territories takes each territory's name, manager and parent."""
+        super().observe_page(request, records)
+        membership = self.prefetcher.membership
+        if membership is not None and membership.observes_streams:
+            membership.add_territories(records)
+
 
 class TerritoryUsersStream(ZohoStream):
     """E5 GET /settings/territories/{id}/users, for each territory."""
@@ -369,6 +415,32 @@ class TerritoryUsersStream(ZohoStream):
     context_key = "territory_id"
     state_partitioning_keys = []
     ignore_parent_replication_key = True
+
+    def page_total(self, context: Context | None) -> int | None:
+        """The territory's E4 count, when territory_associated_user_counts read it already.
+
+        (Also called in a worker thread, from `for_parent`: it reads no SDK state.)
+        """
+        return (
+            self.prefetcher.member_counts.get(str(context[self.context_key])) if context else None
+        )
+
+    @override
+    def chain_for(self, request: PageRequest) -> PageChain:
+        """A territory's users are also what derived user_territories is made of."""
+        chain = super().chain_for(request)
+        membership = self.prefetcher.membership
+        if membership is not None and membership.observes_streams and request.path:
+            membership.tracking(request.path["id"], chain)
+        return chain
+
+    @override
+    def observe_page(self, request: PageRequest, records: list[dict[str, Any]]) -> None:
+        """Derived user_territories takes the territory's users."""
+        super().observe_page(request, records)
+        membership = self.prefetcher.membership
+        if membership is not None and membership.observes_streams and request.path:
+            membership.add_members(request.path["id"], records)
 
 
 class AssociatedUserCountsStream(ZohoStream):
@@ -392,6 +464,13 @@ class TerritoryAssociatedUserCountsStream(AssociatedUserCountsStream):
     counted = "territory"
     schema_dict = schemas.TERRITORY_USER_COUNT
     primary_keys = ["territory_id"]
+
+    def observe_page(self, request: PageRequest, records: list[dict[str, Any]]) -> None:
+        """Each territory's count, so that its users' pages (E5) can be fetched at once."""
+        for raw in records:
+            territory, count = ref_id(raw.get("territory")), raw.get("count")
+            if territory is not None and isinstance(count, (str, int)) and str(count).isdigit():
+                self.prefetcher.member_counts[territory] = int(count)
 
 
 class UsersStream(ZohoStream):
@@ -425,6 +504,15 @@ class UsersStream(ZohoStream):
         start = self.bookmark(context)
         return {"If-Modified-Since": zoho_time(start, minus_seconds=1)} if start else {}
 
+    def page_total(self, context: Context | None) -> CountRequest | None:
+        """A full read counts the users first (E9, beside page 1), then asks for every page.
+
+        Not on incremental runs: E9 takes no If-Modified-Since, so its count is of all users.
+        """
+        if self.bookmark(context):
+            return None
+        return CountRequest(endpoints.USERS_COUNT, self.request_params(context))
+
     @override
     def chains(self, context: Context | None) -> list[PageChain]:
         """AllUsers, then every deleted user (`type=DeletedUsers`, in full: one call per 200).
@@ -435,15 +523,10 @@ class UsersStream(ZohoStream):
         """
         chains = super().chains(context)
         if self.reads_deleted_users:
-            chains.append(self.page_chain(False, self._deleted_users_page).start())
+            request = PageRequest(self.name, self.endpoint, params={"type": DELETED_USERS})
+            deleted = self.prefetcher.chain(request, self.priority(False), _mark_deleted)
+            chains.append(deleted.start())
         return chains
-
-    def _deleted_users_page(self, number: int) -> Page:
-        """One page of `type=DeletedUsers`, each user marked `status: deleted` (worker thread)."""
-        page = self.fetch_page(None, number, {"type": DELETED_USERS}, {})
-        for raw in page.records:
-            raw["status"] = DELETED
-        return page
 
     def _is_listed_deleted(self, record: dict[str, Any]) -> bool:
         return self.reads_deleted_users and record.get("status") == DELETED
@@ -469,6 +552,12 @@ class UsersStream(ZohoStream):
             yield from super().generate_child_contexts(record, context)
 
 
+def _mark_deleted(records: list[dict[str, Any]]) -> None:
+    """Each user of a `type=DeletedUsers` page gets `status: deleted` (a worker thread)."""
+    for raw in records:
+        raw["status"] = DELETED
+
+
 class UserTerritoriesStream(ZohoStream):
     """E10 GET /users/{id}/territories, for each user (not selected by default)."""
 
@@ -483,6 +572,49 @@ class UserTerritoriesStream(ZohoStream):
     selected_by_default = False
     # E10 capitalises `Name`, `Manager` and `Reporting_To` (lower-cased like every key).
     parent_ref = "reporting_to"
+
+    def __init__(self, tap: TapZohoTerritories, prefetcher: Prefetcher) -> None:
+        super().__init__(tap, prefetcher)
+        # Why deriving failed, after which each user's territories are read with E10.
+        self._derive_failed: ZohoError | None = None
+
+    @property
+    def derived(self) -> bool:
+        """True when this run builds user_territories from E1 and E5 (see derived.py)."""
+        return self.prefetcher.membership is not None and self._derive_failed is None
+
+    @property
+    @override
+    def read_per_parent(self) -> bool:
+        """Derived, no E10 call is made per user."""
+        return not self.derived
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """E10's records for one user: derived from the membership, or read with E10."""
+        membership = self.prefetcher.membership
+        if membership is None or not self.derived or context is None:
+            yield from super().get_records(context)
+            return
+        try:
+            membership.wait()
+        except ZohoError as exc:
+            if self.runtime.stopping or not isinstance(exc, ZohoAPIError):
+                self.runtime.stop(exc)
+                self.runtime.mark_incomplete(self)
+                return
+            self._derive_failed = exc
+            self.logger.warning(
+                "user_territories: the territories' users could not be read (%s); reading "
+                "each user's territories instead (one call per user).",
+                exc,
+            )
+            yield from super().get_records(context)
+            return
+        records = membership.records(str(context[self.context_key]))
+        self.runtime.progress.read(self.name, len(records))
+        yield from records
+        self.runtime.progress.partition_read(self.name)
 
 
 class UserGroupsStream(ZohoStream):
@@ -581,6 +713,10 @@ class OrganizationStream(ZohoStream):
     endpoint = endpoints.ORGANIZATION
     schema_dict = schemas.ORGANIZATION
     primary_keys = ["id"]
+
+    def observe_page(self, request: PageRequest, records: list[dict[str, Any]]) -> None:
+        """The edition sets `max_concurrency: auto`: this call is the one the tap makes for it."""
+        self.runtime.organization_page(records)
 
     def transform(self, raw: dict[str, Any], context: Context | None) -> dict[str, Any]:
         """Adds `edition`, derived from `license_details` (zoho-api.md §10 "Edition")."""

@@ -24,7 +24,7 @@ from target_zoho_territories.records import Result
 from target_zoho_territories.results import ResultsFile, Summary
 from target_zoho_territories.writer import Writer
 from zoho_crm_api.client import ZohoClient
-from zoho_crm_api.errors import ZohoAccessError, ZohoConfigError, ZohoStopped
+from zoho_crm_api.errors import ZohoAccessError, ZohoConfigError, ZohoError, ZohoStopped
 from zoho_crm_api.settings import ConnectionSettings
 from zoho_crm_singer.progress import Ticker, progress_interval
 
@@ -46,6 +46,7 @@ class Options:
     results_path: str | None = None
     allow_failures: bool = False
     write_via: str = "auto"
+    mirror_scope: str = mirror.USER
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Options:
@@ -58,6 +59,10 @@ class Options:
         if write_via not in WRITE_VIA:
             msg = f"write_via must be one of {', '.join(WRITE_VIA)}, got {write_via!r}."
             raise ZohoConfigError(msg)
+        scope = str(config.get("mirror_scope") or mirror.USER)
+        if scope not in mirror.SCOPES:
+            msg = f"mirror_scope must be one of {', '.join(mirror.SCOPES)}, got {scope!r}."
+            raise ZohoConfigError(msg)
         rows = config.get("batch_size_rows")
         if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int) or rows < 1):
             msg = f"batch_size_rows must be a whole number of at least 1, got {rows!r}."
@@ -69,6 +74,7 @@ class Options:
             results_path=str(path) if path else None,
             allow_failures=bool(config.get("allow_failures", False)),
             write_via=write_via,
+            mirror_scope=scope,
         )
 
 
@@ -110,10 +116,25 @@ class Engine:
 
     @property
     def workers(self) -> Workers:
-        """The run's worker threads, `max_concurrency` of them: the one concurrency bound."""
+        """The run's worker threads, `max_concurrency` of them: the one concurrency bound.
+
+        With `max_concurrency: auto` the org's edition (GET /org, one call) sets how many.
+        """
         if self._workers is None:
-            self._workers = Workers(self.settings.max_concurrency, self.stop, self.progress)
+            if self.settings.auto_concurrency:
+                self._read_edition()
+            self._workers = Workers(self.client.concurrency.limit, self.stop, self.progress)
         return self._workers
+
+    def _read_edition(self) -> None:
+        try:
+            self.client.read_edition()
+        except ZohoError as exc:  # the first write meets it again, with its records' outcomes
+            self.logger.warning(
+                "max_concurrency auto: GET /org failed (%s); %d calls in flight.",
+                exc,
+                self.client.concurrency.limit,
+            )
 
     def request_stop(self, reason: str) -> None:
         """SIGTERM/SIGINT: start no call; stop the client's calls after STOP_GRACE_S."""
@@ -199,7 +220,7 @@ class Engine:
         return [], report
 
     def _mirror(self, batch: Batch) -> tuple[Batch, Report]:
-        difference = mirror.diff(batch, self.client, self.workers)
+        difference = mirror.diff(batch, self.client, self.workers, self.options.mirror_scope)
         report = difference.report
         if report.fatal is None:
             the_plan = plan(difference.changes, self.options.write_via)

@@ -272,13 +272,14 @@ def read_failed(why: str, exc: BaseException, endpoint: str) -> Outcome:
     )
 
 
-def unread(exc: BaseException, endpoint: str) -> Outcome:
-    """Mirror mode: the user's territories could not be read, so nothing is written for them."""
+def unread(exc: BaseException, endpoint: str, scope: str = "user") -> Outcome:
+    """Mirror mode: what a user (territory) holds could not be read, so nothing is written."""
+    held = "user's territories" if scope == "user" else "territory's users"
     return Outcome(
         FAILED,
         error_code(exc),
-        f"not mirrored: this user's territories could not be read ({exc}); nothing was written "
-        "for this user; re-running is safe",
+        f"not mirrored: this {held} could not be read ({exc}); nothing was written for this "
+        f"{scope}; re-running is safe",
         endpoint,
     )
 
@@ -390,11 +391,12 @@ def interrupted(why: str) -> Outcome:
     )
 
 
-def mirror_skipped(line: int | None) -> Outcome:
-    """Mirror mode: another record of the user was rejected, so its wanted set is unknown."""
+def mirror_skipped(line: int | None, scope: str = "user") -> Outcome:
+    """Mirror mode: another record of the user (territory) was rejected: wanted set unknown."""
+    wanted = "territories" if scope == "user" else "users"
     return Outcome(
         FAILED,
         MIRROR_SKIPPED,
-        f"user not mirrored: the record on line {line} for this user was rejected, so the "
-        "wanted set of territories is not known; fix it and re-run",
+        f"{scope} not mirrored: the record on line {line} for this {scope} was rejected, so the "
+        f"wanted set of {wanted} is not known; fix it and re-run",
     )

@@ -2,7 +2,8 @@
 
 One pool of `max_concurrency` threads, made once for the run, carries every write call and every
 read the target makes; a call is only ever made on one of these threads, so the shared client's
-own limit on requests in flight is never what holds a call back. A task never raises: it
+own limit on requests in flight holds a call back only once a 429 for concurrency lowered it
+(zoho_crm_api/concurrency.py). A task never raises: it
 returns a `Report` of the outcomes it decided and, when the run cannot go on, the error that
 stops it. After such an error, or once a stop is requested (SIGTERM), tasks that have not
 started are not started: `Report.skipped` counts them.

@@ -23,6 +23,7 @@ from target_zoho_territories.errors import (
     RunAborted,
     TargetStop,
 )
+from target_zoho_territories.mirror import SCOPES, USER
 from target_zoho_territories.planner import WRITE_VIA
 from target_zoho_territories.reader import INPUT_STOP, LineReader, ReadInterrupted
 from target_zoho_territories.sinks import AssignmentSink
@@ -76,7 +77,8 @@ class TargetZohoTerritories(QuietLogs, DocumentedCommand, SecretSafeConfig, Targ
     collapsed, and the changes sent with the fewest calls (grouped by user or by territory, at
     most 100 items a call, in parallel). Every record gets an outcome (added, removed,
     unchanged, planned, rejected, failed) in results_path. Modes: apply, or mirror (make each
-    named user's territories exactly the wanted set); dry_run writes nothing.
+    named user's territories, or with mirror_scope territory each named territory's users,
+    exactly the wanted set); dry_run writes nothing.
     """
 
     name = "target-zoho-territories"
@@ -99,6 +101,19 @@ class TargetZohoTerritories(QuietLogs, DocumentedCommand, SecretSafeConfig, Targ
             "wanted set of territories for every user they name; read each such user's "
             "territories and add and remove only the difference (users not named are never "
             "touched; the organisation territory and territories the user manages are kept).",
+        ),
+        th.Property(
+            "mirror_scope",
+            th.StringType,
+            default=USER,
+            allowed_values=list(SCOPES),
+            title="Mirror scope",
+            description="Mirror mode only. user: the records are the complete wanted set of "
+            "territories of each user they name. territory: the complete membership of each "
+            "territory they name (for a warehouse that owns territory membership); users of a "
+            "named territory that no record names are removed from it (its manager, and the "
+            "organisation territory's users, are kept). Users or territories not named are "
+            "never touched.",
         ),
         th.Property(
             "dry_run",

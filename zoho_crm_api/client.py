@@ -19,16 +19,25 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from zoho_crm_api import endpoints
 from zoho_crm_api.auth import TOKEN_ENDPOINT, TokenManager
+from zoho_crm_api.concurrency import (
+    EDITION_CONCURRENCY,
+    UNKNOWN_EDITION_CONCURRENCY,
+    ConcurrencyLimit,
+    org_edition,
+)
 from zoho_crm_api.endpoints import Endpoint
 from zoho_crm_api.errors import (
     ACCESS_CODES,
     ZohoAccessError,
+    ZohoAnswerTooLarge,
     ZohoAPIError,
     ZohoBadAnswer,
     ZohoBudgetExhausted,
     ZohoCreditsExhausted,
     ZohoError,
+    ZohoRetriesExhausted,
     ZohoRetryAfterTooLong,
 )
 from zoho_crm_api.retry import Retry, RetryPolicy, StopSignal, retry_after_seconds
@@ -37,6 +46,7 @@ from zoho_crm_api.token_cache import TokenCache
 from zoho_crm_api.transport import MEGABYTE, Dropped, RawAnswer, Transport
 
 CREDITS_HEADER = "X-API-CREDITS-REMAINING"
+TOO_MANY_REQUESTS = 429
 _decode = msgspec.json.Decoder().decode
 # Anything shaped like a Zoho access token, or an Authorization header echoed by a proxy.
 _TOKEN_SHAPES = re.compile(r"\d{4}\.[0-9a-fA-F]{8,}\.[0-9a-fA-F]{8,}|Zoho-oauthtoken\s+\S+")
@@ -216,6 +226,8 @@ class _Call:
     json: Any
     headers: Mapping[str, str] | None
     lost: str | None = field(default=None)
+    # The most calls in flight (this one included) while the last attempt was out.
+    in_flight: int = 0
 
 
 class ZohoClient:
@@ -234,13 +246,13 @@ class ZohoClient:
         self.stats = CallStats()
         self.policy = policy or RetryPolicy(settings.max_retries, settings.max_retry_after)
         self._stop = StopSignal()
-        self._slots = threading.BoundedSemaphore(settings.max_concurrency)
+        self.concurrency = ConcurrencyLimit(settings.max_concurrency)
         # Once Zoho said no credit is left (or to come back later than allowed), later calls
         # stop with that error without being sent.
         self._halted: ZohoError | None = None
         self.transport = Transport(
             user_agent=user_agent,
-            pool_size=settings.max_concurrency + 2,
+            pool_size=settings.concurrency_ceiling + 2,
             timeout=settings.request_timeout,
             max_bytes=int(settings.max_response_mb * MEGABYTE),
             stop=self._stop,
@@ -356,10 +368,11 @@ class ZohoClient:
         self.stats.count(api.route, retry=retry > 0)
         sent = {**(call.headers or {}), "Authorization": f"Zoho-oauthtoken {token}"}
         try:
-            with self._slots:
+            with self.concurrency.slot() as slot:
                 raw = self.transport.exchange(
                     api.route, api.method, url, params=call.params, json=call.json, headers=sent
                 )
+                call.in_flight = slot.peak
         except Dropped as exc:
             if api.is_write and exc.status is not None:
                 # The headers came, the body broke: Zoho processed the call.
@@ -397,6 +410,7 @@ class ZohoClient:
             problem = f"HTTP {status} {raw.reason}".strip() + " without Zoho's error envelope"
             if status == 429 or status >= 500:
                 call.lost = call.lost or (problem if status >= 500 else None)
+                self._too_many(call, status)
                 raise Retry(f"{problem} ({excerpt(raw.content)!r})", retry_after=retry_after)
             raise self._bad(api, ZohoBadAnswer(api.route, status, problem, excerpt(raw.content)))
         assert body is not None
@@ -410,12 +424,73 @@ class ZohoClient:
         if status == 429 or status >= 500:
             if status >= 500:
                 call.lost = described
+            self._too_many(call, status)
             raise Retry(described, retry_after=retry_after)
         if code in ACCESS_CODES:
             raise ZohoAccessError(
                 api.route, status, code, message, body.get("details"), scopes=api.scope_hint
             )
         raise ZohoAPIError(api.route, status, code, message, body.get("details"))
+
+    def _too_many(self, call: _Call, status: int) -> None:
+        """A 429 (not for credits) with others in flight: one call fewer at once from now on.
+
+        Each refusal says one call was too many: a burst of refusals lowers the limit by as
+        many, never above one less than the calls that were in flight.
+        """
+        if status != TOO_MANY_REQUESTS or call.in_flight <= 1:
+            return
+        if self.concurrency.lower(min(self.concurrency.limit, call.in_flight) - 1):
+            self.logger.warning(
+                "Zoho answered 429 with %d calls in flight: at most %d at once for the rest "
+                "of the run (max_concurrency).",
+                call.in_flight,
+                self.concurrency.limit,
+            )
+
+    def use_edition(self, org: Any) -> str:
+        """Allow the calls in flight that the edition named by a GET /org answer allows.
+
+        Logs the edition and the limit; returns the edition.
+        """
+        name, unknown = org_edition(org)
+        if unknown is not None:
+            self.logger.warning(
+                "GET /org: license_details.paid_type %s names no known edition; using the "
+                "limits of %s, the lowest.",
+                unknown,
+                name,
+            )
+        limit = self.concurrency.set(EDITION_CONCURRENCY[name])
+        self.logger.info(
+            "max_concurrency auto: the org's edition is %s, so at most %d calls in flight.",
+            name.capitalize(),
+            limit,
+        )
+        return name
+
+    def read_edition(self) -> str | None:
+        """GET /org, then `use_edition`; None (and Free's limit) when Zoho's answer says no.
+
+        A stop, spent credits or a refused token are raised: the run cannot go on anyway.
+        """
+        try:
+            answer = self.request(endpoints.ORGANIZATION)
+        except (ZohoAPIError, ZohoBadAnswer, ZohoRetriesExhausted, ZohoAnswerTooLarge) as exc:
+            self.edition_unreadable(exc)
+            return None
+        return self.use_edition(answer.body)
+
+    def edition_unreadable(self, exc: ZohoError) -> None:
+        """GET /org failed: Free's limit, with a warning naming what to do."""
+        limit = self.concurrency.set(UNKNOWN_EDITION_CONCURRENCY)
+        self.logger.warning(
+            "max_concurrency auto: the org's edition could not be read (%s), so at most %d "
+            "calls in flight. To use the edition's limit, grant %s, or set max_concurrency.",
+            exc,
+            limit,
+            endpoints.ORGANIZATION.scope_hint,
+        )
 
     @staticmethod
     def _bad(api: Endpoint, exc: ZohoBadAnswer) -> Exception:

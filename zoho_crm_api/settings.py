@@ -12,6 +12,9 @@ from zoho_crm_api.datacenters import ENVIRONMENTS, DataCenter, check_url, data_c
 from zoho_crm_api.errors import ZohoConfigError
 from zoho_crm_api.token_cache import default_path
 
+# `max_concurrency: auto` (the default): the org's edition sets it; until GET /org answers, and
+# when it cannot be read, Free's 5 (zoho-api.md §6).
+AUTO = "auto"
 DEFAULT_MAX_CONCURRENCY = 5
 DEFAULT_REQUEST_TIMEOUT = 60
 DEFAULT_MAX_RETRIES = 5
@@ -42,6 +45,7 @@ class ConnectionSettings:
     data_center: str
     environment: str
     api_version: str
+    # The calls in flight allowed at the start (fixed unless `auto_concurrency`).
     max_concurrency: int
     api_credit_budget: int | None
     request_timeout: float
@@ -50,6 +54,13 @@ class ConnectionSettings:
     max_response_mb: float = DEFAULT_MAX_RESPONSE_MB
     # Where access tokens are kept between runs; None when the cache is off.
     token_cache: Path | None = None
+    # True for `max_concurrency: auto`: the org's edition (GET /org) sets the limit.
+    auto_concurrency: bool = False
+
+    @property
+    def concurrency_ceiling(self) -> int:
+        """The most calls that may ever be in flight in a run."""
+        return MAX_CONCURRENCY_LIMIT if self.auto_concurrency else self.max_concurrency
 
     @classmethod
     def from_config(
@@ -79,9 +90,7 @@ class ConnectionSettings:
                 data_center=dc.code,
                 environment=environment,
                 api_version=str(config.get("api_version") or "v8"),
-                max_concurrency=_whole(
-                    config, "max_concurrency", DEFAULT_MAX_CONCURRENCY, 1, MAX_CONCURRENCY_LIMIT
-                ),
+                max_concurrency=_max_concurrency(config),
                 api_credit_budget=budget,
                 request_timeout=_whole(
                     config, "request_timeout", DEFAULT_REQUEST_TIMEOUT, 1, REQUEST_TIMEOUT_LIMIT
@@ -96,6 +105,7 @@ class ConnectionSettings:
                     config, "max_response_mb", DEFAULT_MAX_RESPONSE_MB, 1, MAX_RESPONSE_MB_LIMIT
                 ),
                 token_cache=token_cache_path(config.get("token_cache"), env),
+                auto_concurrency=_is_auto(config.get("max_concurrency")),
             )
         except ValueError as exc:
             raise ZohoConfigError(str(exc)) from None
@@ -125,6 +135,22 @@ def _api_domain(config: Mapping[str, Any], dc: DataCenter, environment: str) -> 
         # The token answer names the production domain.
         return dc.api_domain(environment)
     return None
+
+
+def _is_auto(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() == AUTO)
+
+
+def _max_concurrency(config: Mapping[str, Any]) -> int:
+    """`auto` (or absent): the start value; else a whole number from 1 to 25."""
+    value = config.get("max_concurrency")
+    if _is_auto(value):
+        return DEFAULT_MAX_CONCURRENCY
+    try:
+        return _whole(config, "max_concurrency", DEFAULT_MAX_CONCURRENCY, 1, MAX_CONCURRENCY_LIMIT)
+    except ValueError as exc:
+        msg = str(exc).replace("must be a whole number", f"must be {AUTO} or a whole number")
+        raise ValueError(msg) from None
 
 
 def _whole(config: Mapping[str, Any], key: str, default: int, low: int, high: int | None) -> int:

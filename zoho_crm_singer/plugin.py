@@ -25,6 +25,7 @@ from zoho_crm_api.client import redact_tokens
 from zoho_crm_api.datacenters import DATA_CENTERS, ENVIRONMENTS
 from zoho_crm_api.errors import ZohoConfigError, ZohoError
 from zoho_crm_api.settings import (
+    AUTO,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RESPONSE_MB,
     DEFAULT_MAX_RETRIES,
@@ -106,11 +107,13 @@ CONNECTION_PROPERTIES = th.PropertiesList(
     ),
     th.Property(
         "max_concurrency",
-        th.IntegerType,
-        default=DEFAULT_MAX_CONCURRENCY,
+        th.CustomType({"type": ["integer", "string"]}),
+        default=AUTO,
         title="Max concurrency",
-        description="Requests in flight at once. Zoho allows 5 (Free) to 25 (Ultimate) per org; "
-        f"going over gives 429s. At most {MAX_CONCURRENCY_LIMIT}.",
+        description="Requests in flight at once: auto, or a number. Zoho allows 5 (Free) to 25 "
+        "(Ultimate) per org by edition and answers 429 beyond it; auto reads the edition from "
+        f"GET /org ({DEFAULT_MAX_CONCURRENCY} if it cannot be read). A 429 for concurrency "
+        f"lowers it for the rest of the run. At most {MAX_CONCURRENCY_LIMIT}.",
     ),
     th.Property(
         "api_credit_budget",

@@ -61,8 +61,9 @@ def expected_kind(schema: dict[str, Any]) -> str:
     types = [types] if isinstance(types, str) else types
     if "enum" in schema:
         return "options"
-    if "string" in types and "boolean" in types:
-        # A path or `false` (token_cache): Meltano's string kind passes "false" through as text.
+    if "string" in types and ("boolean" in types or "integer" in types):
+        # A path or `false` (token_cache), `auto` or a number (max_concurrency): Meltano's string
+        # kind passes "false" and "10" through as text.
         return "string"
     for json_type in ("object", "array", "boolean", "integer"):
         if json_type in types:

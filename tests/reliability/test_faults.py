@@ -24,7 +24,9 @@ from tests.support.zoho_model import ZohoRules, check_results
 from zoho_crm_emulator.process import EmulatorProcess
 
 ALL_FAULTS = ["500", "429", "drop", "revoke"]
-TAP_ORG = ("--territories", "20", "--users", "150", "--groups", "4", "--seed", "11")
+# Enough calls for every fault kind to strike: user_territories is derived from the
+# territories' users (E5, one call per territory), so the territories make the calls.
+TAP_ORG = ("--territories", "160", "--users", "150", "--groups", "4", "--seed", "11")
 SEEDS = [1, 2, 3]
 
 

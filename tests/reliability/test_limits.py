@@ -115,12 +115,13 @@ def test_tap_stops_when_the_orgs_credits_run_out_and_the_next_run_continues(
 def test_pages_already_fetched_are_written_when_the_credits_run_out(
     emulator: EmulatorProcess, clean: TapRun
 ) -> None:
-    # users (two pages, written first) and territories (one page) start together, then the
-    # deleted users' page; the second users page finds no credit left. The territories page
-    # was fetched and paid for: it is written, and STATE says territories completed, users not.
-    config = emulator.config_for_tap(max_concurrency=2)
+    # The users count and the first users page, the territories page (one) and the deleted
+    # users' page go out together; the second users page (asked for once the count is in)
+    # finds no credit left. The territories page was fetched and paid for: it is written, and
+    # STATE says territories completed, users not.
+    config = emulator.config_for_tap(max_concurrency=4)
     catalog = select(discover(config), "users", "territories")
-    emulator.config(credits=3, latency_ms=300)
+    emulator.config(credits=4, latency_ms=300)
     emulator.reset_stats()
 
     run = run_tap(config, catalog=catalog)

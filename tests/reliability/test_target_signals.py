@@ -112,7 +112,9 @@ def test_mirror_stops_during_its_reads_and_writes_nothing(org: Org, tmp_path) ->
     before = org.assignments()
     org.emulator.config(fault_rate=1.0, faults=["slow"], slow_drip_seconds=1.0)
     run = start_target(org.config(mode="mirror"), changes(org), tmp_path)
-    wait_until(lambda: "GET /users/{id}/territories" in org.calls(), run.proc, "the reads")
+    # Six named users: mirror lists the territories (E1) to choose E10 per user or E5 each.
+    reads = ("GET /settings/territories", "GET /users/{id}/territories")
+    wait_until(lambda: any(read in org.calls() for read in reads), run.proc, "the reads")
 
     stop(run)
 

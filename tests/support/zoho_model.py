@@ -100,22 +100,25 @@ class ZohoRules:
                     held.discard(pair)
         return held, outcomes
 
-    def mirror(self, held: set[Pair], records: Sequence[tuple[str, str, str]]) -> set[Pair]:
-        """The org after mirror mode: each named user's territories become the wanted set.
+    def mirror(
+        self, held: set[Pair], records: Sequence[tuple[str, str, str]], scope: str = "user"
+    ) -> set[Pair]:
+        """The org after mirror mode: each named user's territories (`scope` "territory": each
+        named territory's users) become the wanted set.
 
         What Zoho refuses stays as it is: the organisation territory and managed territories
         are kept, a user who is not active gets nothing added.
         """
-        wanted: dict[str, dict[str, str]] = {}
+        side = 0 if scope == "user" else 1
+        wanted: dict[str, dict[Pair, str]] = {}
         for user, territory, action in records:
-            wanted.setdefault(user, {})[territory] = action
+            wanted.setdefault((user, territory)[side], {})[(user, territory)] = action
         after = set(held)
-        for user, mine in wanted.items():
-            current = {t for u, t in held if u == user}
-            for territory in current | set(mine):
-                action = mine.get(territory, "remove")
-                pair = (user, territory)
-                if (pair in held) != (action == "add") and self.allowed(user, territory, action):
+        for key, mine in wanted.items():
+            current = {pair for pair in held if pair[side] == key}
+            for pair in current | set(mine):
+                action = mine.get(pair, "remove")
+                if (pair in held) != (action == "add") and self.allowed(*pair, action):
                     if action == "add":
                         after.add(pair)
                     else:

@@ -65,12 +65,23 @@ def test_a_deleted_users_territories_are_not_read(org: Org) -> None:
     user, _ = victim(org)
     org.emulator.delete_user(user)
     catalog = select(discover(org.config()), "users", "user_territories")
+    listed = org_truth.listed_users(org.state())
+    # Derived from every territory's users (fewer territories than users here): none has them.
     org.emulator.reset_stats()
     run = run_ok(org.config(), catalog=catalog)
-    listed = org_truth.listed_users(org.state())
-    assert org.calls()["GET /users/{id}/territories"] == len(listed)
+    assert org.calls().get("GET /users/{id}/territories", 0) == 0
     assert users(run)[user]["status"] == "deleted"
     assert user not in {r["user_id"] for r in run.records["user_territories"]}
+    # Read user by user (the token cannot list territories): the deleted user is not asked.
+    granted = org.emulator.config()["scopes"]
+    org.emulator.config(scopes=["ZohoCRM.users.ALL", "ZohoCRM.org.ALL"])
+    org.emulator.reset_stats()
+    try:
+        by_user = run_ok(org.config(), catalog=catalog)
+    finally:
+        org.emulator.config(scopes=granted)
+    assert org.calls()["GET /users/{id}/territories"] == len(listed)
+    assert by_user.records["user_territories"] == run.records["user_territories"]
     # users is full table here (its child needs every parent), so it is activated too, and
     # the deleted users are part of the new version: their rows stay, marked deleted.
     assert {"users", "user_territories"} <= activated(run)

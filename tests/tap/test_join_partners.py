@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from tap_zoho_territories.records import edition
 from tests.support.api import ZohoApi
 from tests.support.org_truth import same_instant
 from tests.support.tap_run import TapRun, connection_table, run_ok, run_tap
+from zoho_crm_api.concurrency import edition
 from zoho_crm_emulator.config import DEFAULT_SCOPES
 from zoho_crm_emulator.process import EmulatorProcess
 

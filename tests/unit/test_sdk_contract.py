@@ -97,6 +97,15 @@ def test_instance_attributes_the_plugins_read() -> None:
     assert hasattr(target, "_latest_state")
 
 
+def test_the_streams_dict_is_the_one_sync_all_iterates() -> None:
+    # The tap reorders `Tap.streams` in place for the run (derived user_territories writes the
+    # territories first); that works while the property returns its cached dict and sync_all
+    # iterates `self.streams.values()`.
+    tap: Any = TapZohoTerritories(config=dict(CONFIG), validate_config=False)
+    assert tap.streams is tap.streams
+    assert "self.streams.values()" in inspect.getsource(Tap.sync_all)
+
+
 # The target's classes and their SDK bases: every SDK internal they define, call or read must
 # be listed above (METHODS) or in INSTANCE_ATTRIBUTES.
 TARGET_CLASSES = [
