@@ -98,9 +98,11 @@ class TargetZohoTerritories(QuietLogs, DocumentedCommand, SecretSafeConfig, Targ
             allowed_values=list(MODES),
             title="Mode",
             description="apply: do what each record says. mirror: the records are the complete "
-            "wanted set of territories for every user they name; read each such user's "
-            "territories and add and remove only the difference (users not named are never "
-            "touched; the organisation territory and territories the user manages are kept).",
+            "wanted set of territories for every user they name (or, with mirror_scope "
+            "territory, of users for every territory they name); read what Zoho holds for "
+            "them, by user or by territory, whichever takes fewer calls, and add and remove "
+            "only the difference (users and territories not named are never touched; the "
+            "organisation territory and territories the user manages are kept).",
         ),
         th.Property(
             "mirror_scope",

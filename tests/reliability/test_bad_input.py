@@ -135,17 +135,17 @@ CONFIG_CASES = [
     ConfigCase(
         "max-concurrency-zero",
         {"max_concurrency": 0},
-        ("max_concurrency must be a whole number from 1 to 25",),
+        ("max_concurrency must be auto or a whole number from 1 to 25, got 0",),
     ),
     ConfigCase(
         "max-concurrency-over-the-cap",
         {"max_concurrency": 26},
-        ("max_concurrency must be a whole number from 1 to 25, got 26", "largest edition"),
+        ("max_concurrency must be auto or a whole number from 1 to 25, got 26", "largest edition"),
     ),
     ConfigCase(
         "max-concurrency-text",
         {"max_concurrency": "five"},
-        ("'five' is not of type 'integer'", "max_concurrency"),
+        ("max_concurrency must be auto or a whole number from 1 to 25, got 'five'",),
     ),
     ConfigCase("request-timeout-zero", {"request_timeout": 0}, ("request_timeout must be",)),
     ConfigCase(
