@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from tests.support.loopback import InProcessEmulator, OtherHost, Received, Reply
+from tests.support.loopback import (
+    InProcessEmulator,
+    OtherHost,
+    Received,
+    Reply,
+    endless_answer_host,
+)
 from zoho_crm_api import endpoints
 from zoho_crm_api.client import ZohoClient
 from zoho_crm_api.errors import (
@@ -135,6 +141,22 @@ def test_the_answer_is_bounded_by_request_timeout_not_per_read(emu: InProcessEmu
     emu.config(fault_rate=1, faults=["slow"], slow_drip_seconds=0.5)
     with pytest.raises(ZohoRetriesExhausted, match=r"no complete answer within request_timeout"):
         client(emu.url, request_timeout=1, max_retries=0).get_page(endpoints.TERRITORIES_LIST)
+
+
+def test_an_answer_that_never_ends_is_bounded_by_request_timeout() -> None:
+    # Bytes keep coming: the watchdog's shut socket alone does not end the read (Linux still
+    # delivers them), and the size cap (4 MB, some 5 s of this body) is further away.
+    with endless_answer_host() as host:
+        api = client(host.url, request_timeout=1, max_retries=0, max_response_mb=4)
+        with pytest.raises(ZohoRetriesExhausted, match=r"no complete answer within request_ti"):
+            api.get_page(endpoints.USERS_LIST)
+
+
+def test_stop_abandons_an_answer_that_never_ends() -> None:
+    with endless_answer_host() as host:
+        api = client(host.url, request_timeout=600, max_response_mb=4)
+        raised = stopped_within_a_second(lambda: api.get_page(endpoints.USERS_LIST), api)
+    assert isinstance(raised, ZohoStopped)
 
 
 def test_a_204_where_zoho_documents_none_is_not_an_empty_page() -> None:
