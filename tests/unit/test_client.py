@@ -21,7 +21,7 @@ from tests.support.loopback import (
     endless_answer_host,
 )
 from zoho_crm_api import endpoints
-from zoho_crm_api.client import ZohoClient
+from zoho_crm_api.client import ZohoClient, checked_body
 from zoho_crm_api.errors import (
     ZohoAnswerTooLarge,
     ZohoAPIError,
@@ -166,6 +166,15 @@ def test_a_204_where_zoho_documents_none_is_not_an_empty_page() -> None:
             api.get_page(endpoints.TERRITORY_USER_COUNTS)
         # Where Zoho documents it, 204 is the empty last page.
         assert api.get_page(endpoints.TERRITORY_USERS, path={"id": ROOT}).records == []
+
+
+def test_an_org_answer_without_the_org_is_refused() -> None:
+    # GET /org always names the org: an empty array would drop the organization stream's one
+    # record with exit 0.
+    with pytest.raises(ZohoBadAnswer, match="the 'org' array is empty"):
+        checked_body(endpoints.ORGANIZATION, 200, "application/json", b'{"org": []}')
+    one = checked_body(endpoints.ORGANIZATION, 200, "application/json", b'{"org": [{"id": "1"}]}')
+    assert one == {"org": [{"id": "1"}]}
 
 
 def test_a_page_without_more_records_is_not_the_last_page() -> None:
