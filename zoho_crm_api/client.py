@@ -194,6 +194,8 @@ def _envelope_problem(api: Endpoint, status: int, body: dict[str, Any]) -> str |
         return f"the {api.envelope!r} key is missing or not a {api.envelope_type.__name__}"
     if isinstance(value, list) and not all(isinstance(item, dict) for item in value):
         return f"an item of {api.envelope!r} is not a JSON object"
+    if isinstance(value, list) and len(value) < api.min_items:
+        return f"the {api.envelope!r} array is empty"
     if api.paged and not api.is_write:
         info = body.get("info")
         if not isinstance(info, dict) or not isinstance(info.get("more_records"), bool):

@@ -41,6 +41,9 @@ class Endpoint:
     # 204 on E1-E3, E5, E8, E10, E13-E16; 304 on E8 with If-Modified-Since). Anywhere else a
     # 204 is not an answer, never an empty page.
     no_content: tuple[int, ...] = ()
+    # The fewest records a successful answer holds: GET /org always names the one org, so an
+    # empty `org` array is not Zoho's answer (a read would lose the organization silently).
+    min_items: int = 0
 
     @property
     def route(self) -> str:
@@ -189,7 +192,7 @@ GROUP_SOURCES_COUNT = Endpoint(
 )
 ROLES_LIST = Endpoint("E18", "GET", "/settings/roles", "roles", _read(ROLES))
 PROFILES_LIST = Endpoint("E19", "GET", "/settings/profiles", "profiles", _read(PROFILES))
-ORGANIZATION = Endpoint("E20", "GET", "/org", "org", _read(ORG))
+ORGANIZATION = Endpoint("E20", "GET", "/org", "org", _read(ORG), min_items=1)
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     TERRITORIES_LIST,

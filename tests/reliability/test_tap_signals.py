@@ -1,10 +1,11 @@
 """SIGTERM and SIGINT stop the tap within 5 s in every state, with STATE and exit 1.
 
 The states: writing records mid-sync, reading an answer that a server drips a few bytes a
-second, waiting out a backoff, waiting on the accounts server's refresh throttle, waiting on a
-Retry-After. In each, the signal is sent once the tap is there (its output, its log or the
-emulator's stats say so); the tap must then exit 1 within 5 s with a STATE that carries the
-resume marker, and say why, so a partial sync never looks like a success.
+second, reading an answer that never ends (bytes keep coming), waiting out a backoff, waiting
+on the accounts server's refresh throttle, waiting on a Retry-After. In each, the signal is
+sent once the tap is there (its output, its log or the emulator's stats say so); the tap must
+then exit 1 within 5 s with a STATE that carries the resume marker, and say why, so a partial
+sync never looks like a success.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.support.env import clean_env
-from tests.support.loopback import retry_after_host, tap_config
+from tests.support.loopback import endless_answer_host, retry_after_host, tap_config
 from tests.support.secrets_check import check_run
 from tests.support.tap_run import BIN, write_json
 from zoho_crm_emulator.process import EmulatorProcess
@@ -40,6 +41,11 @@ def state_setup(name: str) -> Iterator[tuple[dict[str, Any], Arrived]]:
         if name == "retry-after":
             host = stack.enter_context(retry_after_host(250))
             yield tap_config(host), lambda out, err: "retry 1 of" in err
+            return
+        if name == "endless-answer":
+            host = stack.enter_context(endless_answer_host())
+            config = tap_config(host, request_timeout=600, max_response_mb=16)
+            yield config, lambda out, err: any(r.path.startswith("/crm/") for r in host.received)
             return
         if name == "writing":
             emulator = stack.enter_context(EmulatorProcess(*BIG_ORG))
@@ -67,7 +73,8 @@ def state_setup(name: str) -> Iterator[tuple[dict[str, Any], Arrived]]:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
 @pytest.mark.parametrize(
-    "where", ["writing", "in-a-call", "in-a-backoff", "token-throttle", "retry-after"]
+    "where",
+    ["writing", "in-a-call", "endless-answer", "in-a-backoff", "token-throttle", "retry-after"],
 )
 def test_a_signal_stops_the_tap_within_5_s_with_state(
     tmp_path: Path, where: str, signum: signal.Signals

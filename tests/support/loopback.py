@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from typing_extensions import override
 
 from zoho_crm_emulator.__main__ import build_parser, make_config, org_factory
 from zoho_crm_emulator.process import EmulatorProcess
@@ -163,6 +166,44 @@ def retry_after_host(seconds: int) -> OtherHost:
             return Reply.json(200, {**grant, "api_domain": host.url})
         body = {"code": "TOO_MANY_REQUESTS", "details": {}, "message": "come back later"}
         return Reply.json(429, body, **{"Retry-After": str(seconds)})
+
+    host = OtherHost(answer)
+    return host
+
+
+class EndlessBody(list[bytes]):
+    """A body that never ends: `part` again and again, `pause` seconds apart, until the client
+    goes (an `OtherHost` reply sends it without Content-Length).
+
+    Bytes keep arriving, so neither a per-read timeout nor a shut socket ends the read; only a
+    deadline on the whole answer does (the size cap much later).
+    """
+
+    def __init__(self, first: bytes, part: bytes = b" " * 16384, pause: float = 0.02) -> None:
+        super().__init__([first])
+        self.part = part
+        self.pause = pause
+
+    @override
+    def __iter__(self) -> Iterator[bytes]:
+        yield from super().__iter__()
+        while True:
+            time.sleep(self.pause)
+            yield self.part
+
+
+def endless_answer_host() -> OtherHost:
+    """A host that grants a token and answers every API call 200 with a JSON body that never
+    ends (a broken proxy or load balancer streaming garbage). `tap_config(host)` points the
+    plugins at it."""
+
+    def answer(request: Received) -> Reply:
+        if request.path.startswith("/oauth/v2/token"):
+            grant = {"access_token": "1000.00aa11bb.22cc33dd", "expires_in": 3600}
+            return Reply.json(200, {**grant, "api_domain": host.url})
+        if not request.path.startswith("/crm/"):
+            return Reply.json(404, {"error": "not found"})  # e.g. the secrets check's token list
+        return Reply(200, {"Content-Type": "application/json"}, EndlessBody(b'{"users": ['))
 
     host = OtherHost(answer)
     return host

@@ -13,9 +13,15 @@ from typing import Any
 
 import pytest
 
-from tests.support.loopback import InProcessEmulator, OtherHost, Received, Reply
+from tests.support.loopback import (
+    InProcessEmulator,
+    OtherHost,
+    Received,
+    Reply,
+    endless_answer_host,
+)
 from zoho_crm_api import endpoints
-from zoho_crm_api.client import ZohoClient
+from zoho_crm_api.client import ZohoClient, checked_body
 from zoho_crm_api.errors import (
     ZohoAnswerTooLarge,
     ZohoAPIError,
@@ -137,6 +143,22 @@ def test_the_answer_is_bounded_by_request_timeout_not_per_read(emu: InProcessEmu
         client(emu.url, request_timeout=1, max_retries=0).get_page(endpoints.TERRITORIES_LIST)
 
 
+def test_an_answer_that_never_ends_is_bounded_by_request_timeout() -> None:
+    # Bytes keep coming: the watchdog's shut socket alone does not end the read (Linux still
+    # delivers them), and the size cap (4 MB, some 5 s of this body) is further away.
+    with endless_answer_host() as host:
+        api = client(host.url, request_timeout=1, max_retries=0, max_response_mb=4)
+        with pytest.raises(ZohoRetriesExhausted, match=r"no complete answer within request_ti"):
+            api.get_page(endpoints.USERS_LIST)
+
+
+def test_stop_abandons_an_answer_that_never_ends() -> None:
+    with endless_answer_host() as host:
+        api = client(host.url, request_timeout=600, max_response_mb=4)
+        raised = stopped_within_a_second(lambda: api.get_page(endpoints.USERS_LIST), api)
+    assert isinstance(raised, ZohoStopped)
+
+
 def test_a_204_where_zoho_documents_none_is_not_an_empty_page() -> None:
     with token_server(lambda request: Reply(204, {}, b"")) as host:
         api = client(host.url)
@@ -144,6 +166,15 @@ def test_a_204_where_zoho_documents_none_is_not_an_empty_page() -> None:
             api.get_page(endpoints.TERRITORY_USER_COUNTS)
         # Where Zoho documents it, 204 is the empty last page.
         assert api.get_page(endpoints.TERRITORY_USERS, path={"id": ROOT}).records == []
+
+
+def test_an_org_answer_without_the_org_is_refused() -> None:
+    # GET /org always names the org: an empty array would drop the organization stream's one
+    # record with exit 0.
+    with pytest.raises(ZohoBadAnswer, match="the 'org' array is empty"):
+        checked_body(endpoints.ORGANIZATION, 200, "application/json", b'{"org": []}')
+    one = checked_body(endpoints.ORGANIZATION, 200, "application/json", b'{"org": [{"id": "1"}]}')
+    assert one == {"org": [{"id": "1"}]}
 
 
 def test_a_page_without_more_records_is_not_the_last_page() -> None:
