@@ -65,9 +65,10 @@ dist: $(STAMP)
 	$(BIN)/twine check --strict dist/*
 
 # The quick tiers (pure unit tests, the emulator over HTTP, the target in-process), under a
-# minute: run them often. Four workers: most of the time goes in waiting on loopback answers.
+# minute: run them often. Four workers, a test file each at a time (a module's emulator starts
+# once): most of the time goes in waiting on loopback answers.
 test-fast: $(STAMP)
-	$(BIN)/pytest -p no:cacheprovider -q -n 4 -m "unit or emulator or target"
+	$(BIN)/pytest -p no:cacheprovider -q -n 4 --dist loadfile -m "unit or emulator or target"
 
 # Emulator + `meltano run` + a CSV of wanted assignments written back; see docs/demo.md.
 demo: $(STAMP) $(MELTANO_STAMP)
