@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,8 +25,10 @@ from tests.support.target_run import (
     record,
     records,
     run_target,
+    start_target,
     state,
     to_lines,
+    wait_until,
     write_config,
 )
 
@@ -49,37 +50,19 @@ def test_about_documents_every_setting() -> None:
     assert "user-territory assignments" in info["description"]
 
 
-def _wait_for(predicate, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
 def test_sigterm_while_waiting_for_input_stops_cleanly(org: Org, tmp_path) -> None:
     territory = org.territories()[3]
     users = org.not_assigned(territory, org.active_users())[:2]
-    config = org.config(results_path=str(tmp_path / "r.jsonl"), batch_size_rows=2)
-    proc = subprocess.Popen(
-        [TARGET, "--config", str(write_config(config, tmp_path))],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(),
-    )
-    assert proc.stdin is not None
-    proc.stdin.write(to_lines([SCHEMA, state({"n": 0}), *records((u, territory) for u in users)]))
-    proc.stdin.flush()
-    _wait_for(lambda: len(read_results(config)) == 2, "the first batch's results")
-    proc.send_signal(signal.SIGTERM)
-    stdout, stderr = proc.communicate(timeout=60)
-    check_target_run(config, stdout, stderr)
+    messages = [SCHEMA, state({"n": 0}), *records((u, territory) for u in users)]
+    run = start_target(org.config(batch_size_rows=2), messages, tmp_path, keep_open=True)
+    assert wait_until(lambda: len(run.results()) == 2, run.proc, "the first batch's results")
+    run.proc.send_signal(signal.SIGTERM)
+    run.proc.wait(timeout=60)
+    run.check_secrets()
 
-    assert proc.returncode == 2
-    assert "interrupted by SIGTERM" in stderr
-    assert [json.loads(line) for line in stdout.splitlines()] == [{"n": 0}]
+    assert run.proc.returncode == 2
+    assert "interrupted by SIGTERM" in run.stderr
+    assert run.states() == [{"n": 0}]
     assert {(u, territory) for u in users} <= org.assignments()
 
 
@@ -104,36 +87,20 @@ def test_crash_between_batches_then_rerun_leaves_the_org_as_wanted(org: Org, tmp
             record_lines.append(len(messages))
         messages.append(state({"done": start + 50}))
         before_state[start + 50] = list(record_lines)
-    config = org.config(results_path=str(tmp_path / "r.jsonl"), batch_size_rows=50)
     org.emulator.config(latency_ms=150)
-    err = tmp_path / "stderr.txt"
     try:
-        with err.open("w") as stderr_file:  # a file: DEBUG logs must never fill a pipe
-            proc = subprocess.Popen(
-                [TARGET, "--config", str(write_config(config, tmp_path))],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=stderr_file,
-                text=True,
-                env=clean_env(),
-            )
-        assert proc.stdin is not None
-        proc.stdin.write(to_lines(messages))
-        proc.stdin.close()
-        _wait_for(lambda: len(read_results(config)) >= 50, "the first batch's results")
-        proc.kill()
-        proc.wait(timeout=60)
-        assert proc.stdout is not None
-        stdout = proc.stdout.read()
-        proc.stdout.close()
+        run = start_target(org.config(batch_size_rows=50), messages, tmp_path)
+        assert wait_until(lambda: len(run.results()) >= 50, run.proc, "the first batch's results")
+        run.proc.kill()
+        run.proc.wait(timeout=60)
     finally:
         org.emulator.config(latency_ms=0)
-    check_target_run(config, stdout, err.read_text())
+    run.check_secrets()
 
-    assert proc.returncode == -signal.SIGKILL
+    assert run.proc.returncode == -signal.SIGKILL
     # Every STATE printed came after the answers of all records before it.
-    answered = {r["line"] for r in read_results(config) if r["outcome"]}
-    for value in (json.loads(line) for line in stdout.splitlines()):
+    answered = {r["line"] for r in run.results() if r["outcome"]}
+    for value in run.states():
         assert set(before_state[value["done"]]) <= answered
     assert org.assignments() != wanted
 
